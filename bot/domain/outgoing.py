@@ -1,0 +1,128 @@
+"""What the domain asks to be sent. Framework-free; the delivery layer speaks Bot API.
+
+Every outgoing call (messages, edits, deletions, command menus, leaving a chat)
+is written to the outbox as one of these, in the same transaction as the change
+that caused it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+
+class Priority(IntEnum):
+    """Lower is sooner."""
+
+    ALERT = 10
+    REPLY = 20
+    NOTICE = 30
+    ROUTINE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button. ``token`` is an opaque server-side action token; ``url`` a link."""
+
+    text: str
+    token: str | None = None
+    url: str | None = None
+
+    def to_api(self) -> dict[str, str]:
+        if self.url is not None:
+            return {"text": self.text, "url": self.url}
+        if self.token is None:
+            raise ValueError("a button needs a token or a url")
+        return {"text": self.text, "callback_data": f"t:{self.token}"}
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+def keyboard_to_api(keyboard: Keyboard) -> dict[str, Any]:
+    return {"inline_keyboard": [[b.to_api() for b in row] for row in keyboard]}
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    method: str
+    chat_id: int
+    params: dict[str, Any] = field(default_factory=dict)
+    priority: Priority = Priority.NOTICE
+    recipient_member_id: int | None = None
+    kind: str = "notice"
+    ref: str | None = None  # lets later changes find this message (edit, retract)
+
+    @classmethod
+    def text(
+        cls,
+        chat_id: int,
+        text: str,
+        *,
+        keyboard: Keyboard = (),
+        protect_content: bool = False,
+        priority: Priority = Priority.NOTICE,
+        recipient_member_id: int | None = None,
+        kind: str = "notice",
+        ref: str | None = None,
+    ) -> Outgoing:
+        params: dict[str, Any] = {
+            "text": text,
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+        }
+        if keyboard:
+            params["reply_markup"] = keyboard_to_api(keyboard)
+        if protect_content:
+            params["protect_content"] = True
+        return cls(
+            "sendMessage",
+            chat_id,
+            params,
+            priority=priority,
+            recipient_member_id=recipient_member_id,
+            kind=kind,
+            ref=ref,
+        )
+
+    @classmethod
+    def edit_text(
+        cls, chat_id: int, message_id: int, text: str, *, keyboard: Keyboard = ()
+    ) -> Outgoing:
+        params: dict[str, Any] = {
+            "message_id": message_id,
+            "text": text,
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+        }
+        if keyboard:
+            params["reply_markup"] = keyboard_to_api(keyboard)
+        return cls("editMessageText", chat_id, params, priority=Priority.REPLY, kind="edit")
+
+    @classmethod
+    def set_commands(cls, chat_id: int, commands: list[tuple[str, str]]) -> Outgoing:
+        return cls(
+            "setMyCommands",
+            chat_id,
+            {
+                "commands": [{"command": c, "description": d} for c, d in commands],
+                "scope": {"type": "chat", "chat_id": chat_id},
+            },
+            priority=Priority.REPLY,
+            kind="commands",
+        )
+
+    @classmethod
+    def clear_commands(cls, chat_id: int) -> Outgoing:
+        return cls(
+            "deleteMyCommands",
+            chat_id,
+            {"scope": {"type": "chat", "chat_id": chat_id}},
+            priority=Priority.REPLY,
+            kind="commands",
+        )
+
+    @classmethod
+    def leave_chat(cls, chat_id: int) -> Outgoing:
+        return cls("leaveChat", chat_id, {}, priority=Priority.REPLY, kind="leave")

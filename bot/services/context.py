@@ -1,0 +1,50 @@
+"""What every service function is handed: storage, time, randomness and policy."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.services.ports import IdSource, UnitOfWorkFactory
+
+
+class SecureIds:
+    """Cryptographically strong tokens (``secrets``), the production id source."""
+
+    def token(self, nbytes: int) -> str:
+        return secrets.token_urlsafe(nbytes)
+
+
+@dataclass(frozen=True, slots=True)
+class NamedArea:
+    name: str
+    latitude: float
+    longitude: float
+    radius_km: float
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipPolicy:
+    invite_ttl: timedelta = timedelta(hours=24)
+    invite_code_bytes: int = 24  # 192 bits; at least 16 (128 bits) is enforced by settings
+    lockout_failures: int = 10
+    lockout_window: timedelta = timedelta(hours=1)
+    stranger_reply_interval_seconds: float = 60.0
+    action_ttl: timedelta = timedelta(days=7)
+    radius_choices_km: tuple[float, ...] = (5.0, 10.0, 25.0, 50.0)
+    max_radius_km: float = 200.0
+    named_areas: tuple[NamedArea, ...] = field(default_factory=tuple)
+
+    def named_area(self, name: str) -> NamedArea | None:
+        wanted = name.strip().casefold()
+        return next((a for a in self.named_areas if a.name.casefold() == wanted), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceContext:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdSource
+    membership: MembershipPolicy = field(default_factory=MembershipPolicy)

@@ -1,0 +1,193 @@
+"""Narrow storage interfaces the services depend on (implemented in ``storage``).
+
+Services receive a unit-of-work factory, a clock and an id source; they never
+import SQLAlchemy or Telegram. Every state change that can race is an atomic
+conditional update that reports whether it won.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from bot.domain.membership import (
+    Group,
+    Invite,
+    Member,
+    MemberStatus,
+    OrgKind,
+    Organisation,
+    RegistrationStep,
+    Role,
+    ServiceArea,
+)
+from bot.domain.outgoing import Outgoing
+from bot.domain.timeline import Event, RecordedEvent
+
+
+class MemberRepo(Protocol):
+    async def get(self, member_id: int) -> Member | None: ...
+    async def get_by_telegram_id(self, telegram_id: int) -> Member | None: ...
+    async def add(
+        self,
+        *,
+        telegram_id: int,
+        name: str,
+        role: Role,
+        org_id: int | None,
+        status: MemberStatus,
+        registration_step: RegistrationStep | None,
+        created_at: datetime,
+        invite_id: int | None = None,
+    ) -> Member: ...
+    async def change_status(
+        self,
+        member_id: int,
+        *,
+        expected: Sequence[MemberStatus],
+        new: MemberStatus,
+        at: datetime,
+        by_member_id: int | None,
+    ) -> bool:
+        """Atomically move a member from one of ``expected`` to ``new``; False if it lost."""
+        ...
+    async def update_registration(
+        self,
+        member_id: int,
+        *,
+        step: RegistrationStep | None,
+        name: str | None = None,
+        area: ServiceArea | None = None,
+    ) -> None: ...
+    async def restart_registration(
+        self, member_id: int, *, role: Role, org_id: int, invite_id: int, at: datetime
+    ) -> None:
+        """A removed or rejected person invited again starts over as REGISTERING."""
+        ...
+    async def inviter_of(self, member_id: int) -> Member | None: ...
+    async def list(
+        self,
+        *,
+        statuses: Sequence[MemberStatus] | None = None,
+        roles: Sequence[Role] | None = None,
+    ) -> list[Member]: ...
+
+
+class OrganisationRepo(Protocol):
+    async def add(
+        self,
+        *,
+        kind: OrgKind,
+        name: str,
+        created_at: datetime,
+        address: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+    ) -> Organisation: ...
+    async def get(self, org_id: int) -> Organisation | None: ...
+    async def get_by_name(self, name: str) -> Organisation | None: ...
+    async def list(self) -> list[Organisation]: ...
+
+
+class InviteRepo(Protocol):
+    async def add(
+        self,
+        *,
+        code_hash: str,
+        role: Role,
+        org_id: int,
+        created_by: int | None,
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> Invite: ...
+    async def consume(self, *, code_hash: str, telegram_id: int, now: datetime) -> Invite | None:
+        """Mark an unused, unexpired invite used by ``telegram_id``; None if there is none."""
+        ...
+
+
+class AttemptRepo(Protocol):
+    async def record_failure(self, *, telegram_id: int, kind: str, at: datetime) -> None: ...
+    async def count_failures(self, *, telegram_id: int, kind: str, since: datetime) -> int: ...
+    async def claim_reply_slot(
+        self, *, telegram_id: int, now: datetime, interval_seconds: float
+    ) -> bool:
+        """True at most once per interval per Telegram user (the generic stranger reply)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    token: str
+    action: str
+    payload: dict[str, Any]
+    audience_telegram_id: int | None
+    created_at: datetime
+    expires_at: datetime
+
+
+class ActionRepo(Protocol):
+    async def add(self, record: ActionRecord) -> None: ...
+    async def get(self, token: str) -> ActionRecord | None: ...
+
+
+class TimelineRepo(Protocol):
+    async def append(self, event: Event, *, at: datetime) -> RecordedEvent: ...
+    def iterate(self) -> AsyncIterator[RecordedEvent]: ...
+    async def list_for_subject(self, subject_type: str, subject_id: str) -> list[RecordedEvent]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    outbox_id: int
+    chat_id: int
+    message_id: int
+    sent_at: datetime
+
+
+class OutboxRepo(Protocol):
+    async def add(self, message: Outgoing, *, at: datetime) -> int: ...
+    async def sent_for_ref(self, ref: str) -> list[SentMessage]: ...
+    async def cancel_pending(
+        self, *, ref: str | None = None, recipient_member_id: int | None = None
+    ) -> int:
+        """Cancel messages not yet handed to Telegram; returns how many."""
+        ...
+
+
+class GroupRepo(Protocol):
+    async def get(self, chat_id: int) -> Group | None: ...
+    async def add(
+        self, *, chat_id: int, title: str, registered_by: int | None, at: datetime
+    ) -> Group: ...
+
+
+class UnitOfWork(Protocol):
+    members: MemberRepo
+    organisations: OrganisationRepo
+    invites: InviteRepo
+    attempts: AttemptRepo
+    actions: ActionRepo
+    timeline: TimelineRepo
+    outbox: OutboxRepo
+    groups: GroupRepo
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class IdSource(Protocol):
+    def token(self, nbytes: int) -> str:
+        """URL-safe random text carrying ``nbytes`` bytes of randomness."""
+        ...

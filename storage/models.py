@@ -1,0 +1,183 @@
+"""SQLAlchemy models. Telegram ids are BIGINT (they need up to 52 bits); times are aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC; refuses naive datetimes on the way in, returns aware ones on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given to the database; use aware UTC")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class OrganisationRow(Base):
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime]
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+    __table_args__ = (Index("ix_members_area", "area_lat", "area_lon"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(40))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    registration_step: Mapped[str | None] = mapped_column(String(20))
+    area_lat: Mapped[float | None] = mapped_column(Float)
+    area_lon: Mapped[float | None] = mapped_column(Float)
+    area_radius_km: Mapped[float | None] = mapped_column(Float)
+    area_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id"))
+    created_at: Mapped[datetime]
+    status_changed_at: Mapped[datetime | None]
+    status_changed_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class InviteRow(Base):
+    __tablename__ = "invites"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(40))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AccessAttemptRow(Base):
+    __tablename__ = "access_attempts"
+    __table_args__ = (Index("ix_access_attempts_who", "telegram_id", "kind", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+
+
+class ReplySlotRow(Base):
+    __tablename__ = "reply_slots"
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    last_at: Mapped[datetime]
+
+
+class ActionRow(Base):
+    __tablename__ = "actions"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    action: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    audience_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class TimelineRow(Base):
+    """Append-only. Nothing in the application updates or deletes these rows."""
+
+    __tablename__ = "timeline_events"
+    __table_args__ = (Index("ix_timeline_subject", "subject_type", "subject_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    actor_member_id: Mapped[int | None] = mapped_column(Integer)
+    actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    details: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "not_before"),
+        Index("ix_outbox_recipient", "recipient_member_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime]
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]]
+    priority: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))
+    ref: Mapped[str | None] = mapped_column(String(80), index=True)
+    recipient_member_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None]  # None: as soon as possible
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivery_uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class GroupRow(Base):
+    __tablename__ = "groups"
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(128))
+    registered_by: Mapped[int | None] = mapped_column(Integer)
+    registered_at: Mapped[datetime]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

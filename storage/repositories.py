@@ -1,0 +1,532 @@
+"""SQL implementations of the narrow interfaces in ``bot.services.ports``.
+
+Contested changes are single conditional UPDATEs (``... WHERE status = :expected``)
+whose row count says who won, so they are safe on SQLite and on PostgreSQL
+READ COMMITTED alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CursorResult, delete, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.domain.membership import (
+    Group,
+    Invite,
+    Member,
+    MemberStatus,
+    OrgKind,
+    Organisation,
+    RegistrationStep,
+    Role,
+    ServiceArea,
+)
+from bot.domain.outgoing import Outgoing
+from bot.domain.timeline import GENESIS, Event, RecordedEvent, event_hash
+from bot.services.ports import ActionRecord, SentMessage
+from storage.models import (
+    AccessAttemptRow,
+    ActionRow,
+    GroupRow,
+    InviteRow,
+    MemberRow,
+    OrganisationRow,
+    OutboxRow,
+    ReplySlotRow,
+    TimelineRow,
+)
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+def to_member(row: MemberRow) -> Member:
+    return Member(
+        id=row.id,
+        telegram_id=row.telegram_id,
+        name=row.name,
+        role=Role(row.role),
+        org_id=row.org_id,
+        status=MemberStatus(row.status),
+        area=ServiceArea(
+            latitude=row.area_lat,
+            longitude=row.area_lon,
+            radius_km=row.area_radius_km,
+            names=tuple(row.area_names or ()),
+        ),
+        registration_step=RegistrationStep(row.registration_step)
+        if row.registration_step
+        else None,
+        created_at=row.created_at,
+    )
+
+
+def to_org(row: OrganisationRow) -> Organisation:
+    return Organisation(
+        id=row.id,
+        kind=OrgKind(row.kind),
+        name=row.name,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        address=row.address,
+    )
+
+
+def to_invite(row: InviteRow) -> Invite:
+    return Invite(
+        id=row.id,
+        role=Role(row.role),
+        org_id=row.org_id,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+        used_by_telegram_id=row.used_by_telegram_id,
+    )
+
+
+class SqlMembers:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def get(self, member_id: int) -> Member | None:
+        row = await self.s.get(MemberRow, member_id, populate_existing=True)
+        return to_member(row) if row else None
+
+    async def get_by_telegram_id(self, telegram_id: int) -> Member | None:
+        row = (
+            await self.s.execute(
+                select(MemberRow)
+                .where(MemberRow.telegram_id == telegram_id)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        return to_member(row) if row else None
+
+    async def add(
+        self,
+        *,
+        telegram_id: int,
+        name: str,
+        role: Role,
+        org_id: int | None,
+        status: MemberStatus,
+        registration_step: RegistrationStep | None,
+        created_at: datetime,
+        invite_id: int | None = None,
+    ) -> Member:
+        row = MemberRow(
+            telegram_id=telegram_id,
+            name=name,
+            role=role.value,
+            org_id=org_id,
+            status=status.value,
+            registration_step=registration_step.value if registration_step else None,
+            area_names=[],
+            invite_id=invite_id,
+            created_at=created_at,
+            status_changed_at=created_at,
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return to_member(row)
+
+    async def change_status(
+        self,
+        member_id: int,
+        *,
+        expected: Sequence[MemberStatus],
+        new: MemberStatus,
+        at: datetime,
+        by_member_id: int | None,
+    ) -> bool:
+        result = await self.s.execute(
+            update(MemberRow)
+            .where(MemberRow.id == member_id, MemberRow.status.in_([e.value for e in expected]))
+            .values(status=new.value, status_changed_at=at, status_changed_by=by_member_id)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
+    async def update_registration(
+        self,
+        member_id: int,
+        *,
+        step: RegistrationStep | None,
+        name: str | None = None,
+        area: ServiceArea | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"registration_step": step.value if step else None}
+        if name is not None:
+            values["name"] = name
+        if area is not None:
+            values.update(
+                area_lat=area.latitude,
+                area_lon=area.longitude,
+                area_radius_km=area.radius_km,
+                area_names=list(area.names),
+            )
+        await self.s.execute(
+            update(MemberRow)
+            .where(MemberRow.id == member_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def restart_registration(
+        self, member_id: int, *, role: Role, org_id: int, invite_id: int, at: datetime
+    ) -> None:
+        await self.s.execute(
+            update(MemberRow)
+            .where(MemberRow.id == member_id)
+            .values(
+                role=role.value,
+                org_id=org_id,
+                invite_id=invite_id,
+                status=MemberStatus.REGISTERING.value,
+                registration_step=RegistrationStep.NAME.value,
+                name="",
+                area_lat=None,
+                area_lon=None,
+                area_radius_km=None,
+                area_names=[],
+                status_changed_at=at,
+                status_changed_by=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def inviter_of(self, member_id: int) -> Member | None:
+        invitee = aliased(MemberRow)
+        row = (
+            await self.s.execute(
+                select(MemberRow)
+                .join(InviteRow, InviteRow.created_by == MemberRow.id)
+                .join(invitee, invitee.invite_id == InviteRow.id)
+                .where(invitee.id == member_id)
+            )
+        ).scalar_one_or_none()
+        return to_member(row) if row else None
+
+    async def list(
+        self,
+        *,
+        statuses: Sequence[MemberStatus] | None = None,
+        roles: Sequence[Role] | None = None,
+    ) -> list[Member]:
+        query = select(MemberRow).order_by(MemberRow.id)
+        if statuses is not None:
+            query = query.where(MemberRow.status.in_([s.value for s in statuses]))
+        if roles is not None:
+            query = query.where(MemberRow.role.in_([r.value for r in roles]))
+        rows = (await self.s.execute(query.execution_options(populate_existing=True))).scalars()
+        return [to_member(r) for r in rows]
+
+
+class SqlOrganisations:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(
+        self,
+        *,
+        kind: OrgKind,
+        name: str,
+        created_at: datetime,
+        address: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+    ) -> Organisation:
+        row = OrganisationRow(
+            kind=kind.value, name=name, created_at=created_at, address=address,
+            latitude=latitude, longitude=longitude,
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return to_org(row)
+
+    async def get(self, org_id: int) -> Organisation | None:
+        row = await self.s.get(OrganisationRow, org_id)
+        return to_org(row) if row else None
+
+    async def get_by_name(self, name: str) -> Organisation | None:
+        row = (
+            await self.s.execute(
+                select(OrganisationRow).where(func.lower(OrganisationRow.name) == name.lower())
+            )
+        ).scalar_one_or_none()
+        return to_org(row) if row else None
+
+    async def list(self) -> list[Organisation]:
+        rows = (await self.s.execute(select(OrganisationRow).order_by(OrganisationRow.id))).scalars()
+        return [to_org(r) for r in rows]
+
+
+class SqlInvites:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(
+        self,
+        *,
+        code_hash: str,
+        role: Role,
+        org_id: int,
+        created_by: int | None,
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> Invite:
+        row = InviteRow(
+            code_hash=code_hash, role=role.value, org_id=org_id, created_by=created_by,
+            created_at=created_at, expires_at=expires_at,
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return to_invite(row)
+
+    async def consume(self, *, code_hash: str, telegram_id: int, now: datetime) -> Invite | None:
+        result = await self.s.execute(
+            update(InviteRow)
+            .where(
+                InviteRow.code_hash == code_hash,
+                InviteRow.used_at.is_(None),
+                InviteRow.expires_at > now,
+            )
+            .values(used_at=now, used_by_telegram_id=telegram_id)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) != 1:
+            return None
+        row = (
+            await self.s.execute(
+                select(InviteRow)
+                .where(InviteRow.code_hash == code_hash)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+        return to_invite(row)
+
+
+class SqlAttempts:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def record_failure(self, *, telegram_id: int, kind: str, at: datetime) -> None:
+        await self.s.execute(
+            insert(AccessAttemptRow).values(telegram_id=telegram_id, kind=kind, at=at)
+        )
+
+    async def count_failures(self, *, telegram_id: int, kind: str, since: datetime) -> int:
+        return int(
+            (
+                await self.s.execute(
+                    select(func.count())
+                    .select_from(AccessAttemptRow)
+                    .where(
+                        AccessAttemptRow.telegram_id == telegram_id,
+                        AccessAttemptRow.kind == kind,
+                        AccessAttemptRow.at > since,
+                    )
+                )
+            ).scalar_one()
+        )
+
+    async def claim_reply_slot(
+        self, *, telegram_id: int, now: datetime, interval_seconds: float
+    ) -> bool:
+        cutoff = now - timedelta(seconds=interval_seconds)
+        result = await self.s.execute(
+            update(ReplySlotRow)
+            .where(ReplySlotRow.telegram_id == telegram_id, ReplySlotRow.last_at <= cutoff)
+            .values(last_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) == 1:
+            return True
+        exists = await self.s.get(ReplySlotRow, telegram_id)
+        if exists is not None:
+            return False
+        self.s.add(ReplySlotRow(telegram_id=telegram_id, last_at=now))
+        await self.s.flush()
+        return True
+
+
+class SqlActions:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, record: ActionRecord) -> None:
+        await self.s.execute(
+            insert(ActionRow).values(
+                token=record.token,
+                action=record.action,
+                payload=record.payload,
+                audience_telegram_id=record.audience_telegram_id,
+                created_at=record.created_at,
+                expires_at=record.expires_at,
+            )
+        )
+
+    async def get(self, token: str) -> ActionRecord | None:
+        row = await self.s.get(ActionRow, token)
+        if row is None:
+            return None
+        return ActionRecord(
+            token=row.token,
+            action=row.action,
+            payload=dict(row.payload),
+            audience_telegram_id=row.audience_telegram_id,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+        )
+
+    async def purge_expired(self, now: datetime) -> int:
+        result = await self.s.execute(delete(ActionRow).where(ActionRow.expires_at <= now))
+        return _rowcount(result)
+
+
+def to_recorded(row: TimelineRow) -> RecordedEvent:
+    return RecordedEvent(
+        id=row.id,
+        at=row.at,
+        event=Event(
+            action=row.action,
+            subject_type=row.subject_type,
+            subject_id=row.subject_id,
+            actor_member_id=row.actor_member_id,
+            actor_telegram_id=row.actor_telegram_id,
+            incident_id=row.incident_id,
+            details=dict(row.details or {}),
+        ),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+TIMELINE_LOCK_KEY = 0x484F4D45  # "HOME": serialises chain appends on PostgreSQL
+
+
+class SqlTimeline:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def append(self, event: Event, *, at: datetime) -> RecordedEvent:
+        if self.s.get_bind().dialect.name == "postgresql":
+            await self.s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": TIMELINE_LOCK_KEY})
+        prev = (
+            await self.s.execute(select(TimelineRow.hash).order_by(TimelineRow.id.desc()).limit(1))
+        ).scalar_one_or_none() or GENESIS
+        row = TimelineRow(
+            at=at,
+            action=event.action,
+            subject_type=event.subject_type,
+            subject_id=event.subject_id,
+            actor_member_id=event.actor_member_id,
+            actor_telegram_id=event.actor_telegram_id,
+            incident_id=event.incident_id,
+            details=event.details,
+            prev_hash=prev,
+            hash=event_hash(prev, at, event),
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return to_recorded(row)
+
+    async def iterate(self) -> AsyncIterator[RecordedEvent]:
+        result = await self.s.stream_scalars(select(TimelineRow).order_by(TimelineRow.id))
+        async for row in result:
+            yield to_recorded(row)
+
+    async def list_for_subject(self, subject_type: str, subject_id: str) -> list[RecordedEvent]:
+        rows = (
+            await self.s.execute(
+                select(TimelineRow)
+                .where(TimelineRow.subject_type == subject_type,
+                       TimelineRow.subject_id == subject_id)
+                .order_by(TimelineRow.id)
+            )
+        ).scalars()
+        return [to_recorded(r) for r in rows]
+
+
+class SqlOutbox:
+    """The write side of the outbox, used by services inside their transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+        self.added = 0
+
+    async def add(self, message: Outgoing, *, at: datetime) -> int:
+        row = OutboxRow(
+            created_at=at,
+            chat_id=message.chat_id,
+            method=message.method,
+            params=message.params,
+            priority=int(message.priority),
+            kind=message.kind,
+            ref=message.ref,
+            recipient_member_id=message.recipient_member_id,
+            status="pending",
+            attempts=0,
+            not_before=None,
+            delivery_uncertain=False,
+        )
+        self.s.add(row)
+        await self.s.flush()
+        self.added += 1
+        return row.id
+
+    async def sent_for_ref(self, ref: str) -> list[SentMessage]:
+        rows = (
+            await self.s.execute(
+                select(OutboxRow.id, OutboxRow.chat_id, OutboxRow.message_id, OutboxRow.sent_at)
+                .where(OutboxRow.ref == ref, OutboxRow.status == "sent",
+                       OutboxRow.message_id.is_not(None))
+                .order_by(OutboxRow.id)
+            )
+        ).all()
+        return [SentMessage(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def cancel_pending(
+        self, *, ref: str | None = None, recipient_member_id: int | None = None
+    ) -> int:
+        query = update(OutboxRow).where(OutboxRow.status == "pending")
+        if ref is not None:
+            query = query.where(OutboxRow.ref == ref)
+        if recipient_member_id is not None:
+            query = query.where(OutboxRow.recipient_member_id == recipient_member_id)
+        if ref is None and recipient_member_id is None:
+            raise ValueError("cancel_pending needs a ref or a recipient")
+        result = await self.s.execute(
+            query.values(status="cancelled").execution_options(synchronize_session=False)
+        )
+        return _rowcount(result)
+
+
+class SqlGroups:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def get(self, chat_id: int) -> Group | None:
+        row = await self.s.get(GroupRow, chat_id)
+        if row is None or not row.active:
+            return None
+        return Group(row.chat_id, row.title, row.registered_by, row.active)
+
+    async def add(
+        self, *, chat_id: int, title: str, registered_by: int | None, at: datetime
+    ) -> Group:
+        row = GroupRow(
+            chat_id=chat_id, title=title, registered_by=registered_by, registered_at=at,
+            active=True,
+        )
+        await self.s.merge(row)
+        await self.s.flush()
+        return Group(chat_id, title, registered_by, True)
