@@ -48,6 +48,7 @@ PRIVATE_ONLY = (
     "I only work in a private chat, so that nobody's details are shown in a group. "
     "Please message me directly."
 )
+UNKNOWN_COMMAND = "I didn't understand that. Send /help to see what you can do."
 BUTTON_GONE = "This button is no longer active. Nothing was changed."
 BUTTON_NOT_YOURS = "This button isn't for you. Nothing was changed."
 

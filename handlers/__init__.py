@@ -1,0 +1,48 @@
+"""The Telegram edge: parse an update, call a service, render the reply. Nothing else."""
+
+from __future__ import annotations
+
+import logging
+
+from collections.abc import Awaitable, Callable
+
+from telegram import Chat, Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot import texts
+from bot.services.context import ServiceContext
+from handlers import buttons, chats, gate, members
+from handlers.replies import reply
+
+ErrorCallback = Callable[[object, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+
+def register(application: Application, ctx: ServiceContext) -> None:  # type: ignore[type-arg]
+    """Install every handler on a freshly built application."""
+    application.add_handler(TypeHandler(Update, gate.make_gate(ctx)), group=-1)
+    application.add_handler(chats.build(ctx))
+    application.add_handler(buttons.build(ctx))
+    for handler in members.build(ctx):
+        application.add_handler(handler)
+    application.add_error_handler(_error_handler(ctx))
+
+
+def _error_handler(ctx: ServiceContext) -> ErrorCallback:
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # Never log the update itself: it can carry personal details.
+        error = context.error
+        kind = type(error).__name__ if error else "unknown"
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("handler failed on update %s: %s", update_id, kind, exc_info=error)
+        if isinstance(update, Update) and update.effective_chat and update.effective_user:
+            if update.effective_chat.type == Chat.PRIVATE:
+                try:
+                    await reply(ctx, update.effective_user.id, texts.ERRORS["error"])
+                except Exception:
+                    log.exception("could not tell the user about the failure")
+
+    return on_error
