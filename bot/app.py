@@ -157,6 +157,9 @@ def build_app(
             concurrency=settings.delivery.concurrency,
             rate_per_second=settings.delivery.rate_per_second,
             lease_seconds=settings.delivery.lease_seconds,
+            private_chat_per_second=settings.delivery.per_chat_per_second,
+            private_chat_burst=settings.delivery.per_chat_burst,
+            group_per_minute=settings.delivery.group_per_minute,
         ),
         instance=instance or "local",
     )

@@ -126,6 +126,9 @@ class DeliverySection(_Section):
     concurrency: int = Field(default=4, ge=1, le=64)
     rate_per_second: float = Field(default=25.0, gt=0, le=30)
     lease_seconds: float = Field(default=60.0, ge=5, le=3600)
+    per_chat_per_second: float = Field(default=1.0, gt=0, le=100)
+    per_chat_burst: int = Field(default=3, ge=1, le=100)
+    group_per_minute: int = Field(default=20, ge=1, le=1000)
 
 
 class LoggingSettings(_Section):

@@ -20,6 +20,7 @@ class TrackingUpdateProcessor(SimpleUpdateProcessor):
         self._in_flight = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
+        self._done = asyncio.Condition()
         self.processed = 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
@@ -32,6 +33,8 @@ class TrackingUpdateProcessor(SimpleUpdateProcessor):
             self.processed += 1
             if self._in_flight == 0:
                 self._quiet.set()
+            async with self._done:
+                self._done.notify_all()
 
     @property
     def in_flight(self) -> int:
@@ -39,3 +42,8 @@ class TrackingUpdateProcessor(SimpleUpdateProcessor):
 
     async def wait_quiet(self) -> None:
         await self._quiet.wait()
+
+    async def wait_processed(self, count: int) -> None:
+        """Until at least ``count`` updates have been fully handled since start."""
+        async with self._done:
+            await self._done.wait_for(lambda: self.processed >= count)
