@@ -13,10 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import handlers
+from storage.db import Database, StorageError, check_sqlite, open_database, sqlite_path
+from storage.migrate import schema_is_current
+from storage.outbox_store import OutboxStore
+from storage.uow import uow_factory
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
-import handlers
 from bot.clock import Clock, SystemClock
 from bot.delivery import DeliverySettings, OutboxSender
 from bot.services.context import SecureIds, ServiceContext
@@ -24,10 +28,6 @@ from bot.services.ports import IdSource
 from bot.settings import ConfigError, Settings
 from bot.transport import AiohttpRequest
 from bot.updates import TrackingUpdateProcessor
-from storage.db import Database, StorageError, check_sqlite, open_database, sqlite_path
-from storage.migrate import schema_is_current
-from storage.outbox_store import OutboxStore
-from storage.uow import uow_factory
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,8 @@ class Homeward:
         if me.can_read_all_group_messages:
             log.warning(
                 "privacy mode is OFF for @%s: the bot can read every group message. "
-                "Turn it on with @BotFather (/setprivacy).", me.username
+                "Turn it on with @BotFather (/setprivacy).",
+                me.username,
             )
         await app.start()
         await self.sender.start()
@@ -132,8 +133,9 @@ def build_app(
     token = settings.telegram.token
     if token is None:
         raise ConfigError("telegram.token: not set (run without a token to use the sandbox)")
-    db = open_database(settings.database.url.get_secret_value(),
-                       pool_size=settings.database.pool_size)
+    db = open_database(
+        settings.database.url.get_secret_value(), pool_size=settings.database.pool_size
+    )
     store = OutboxStore(db)
     tg = settings.telegram
     processor = TrackingUpdateProcessor(tg.concurrent_updates)
@@ -173,7 +175,9 @@ def build_app(
     return Homeward(settings, db, ctx, application, sender, store, processor)
 
 
-def service_context(settings: Settings, db: Database, *, clock: Clock | None = None) -> ServiceContext:
+def service_context(
+    settings: Settings, db: Database, *, clock: Clock | None = None
+) -> ServiceContext:
     """Services without Telegram, for the command line (messages still go to the outbox)."""
     return ServiceContext(
         uow=uow_factory(db.sessions),

@@ -12,7 +12,8 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from bot.domain.errors import DomainError
 from bot.domain.membership import OrgKind, Role
@@ -39,24 +40,33 @@ def _parser() -> argparse.ArgumentParser:
     command("run", "Run the bot (with no token configured: the local sandbox).")
     command("sandbox", "Run the local sandbox: emulator, bot and throwaway database.")
 
-    db = sub.add_parser("db", help="Database schema").add_subparsers(dest="db_command",
-                                                                   required=True)
-    for name, text in (("upgrade", "Bring the schema up to date."),
-                       ("current", "Show the schema revision.")):
+    db = sub.add_parser("db", help="Database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    for name, text in (
+        ("upgrade", "Bring the schema up to date."),
+        ("current", "Show the schema revision."),
+    ):
         p = db.add_parser(name, help=text)
         p.add_argument("--config", metavar="PATH")
 
     admin = sub.add_parser("admin", help="Administrators").add_subparsers(
-        dest="admin_command", required=True)
+        dest="admin_command", required=True
+    )
     p = admin.add_parser("add", help="Add an administrator (the first one comes from here).")
     p.add_argument("--config", metavar="PATH")
-    p.add_argument("--telegram-id", type=int, required=True,
-                   help="numeric Telegram user id (not the @username)")
+    p.add_argument(
+        "--telegram-id",
+        type=int,
+        required=True,
+        help="numeric Telegram user id (not the @username)",
+    )
     p.add_argument("--name", required=True)
     p.add_argument("--org", help="organisation id or name (optional)")
 
-    org = sub.add_parser("org", help="Organisations").add_subparsers(dest="org_command",
-                                                                    required=True)
+    org = sub.add_parser("org", help="Organisations").add_subparsers(
+        dest="org_command", required=True
+    )
     p = org.add_parser("add", help="Add an organisation.")
     p.add_argument("--config", metavar="PATH")
     p.add_argument("--kind", required=True, choices=[k.value for k in OrgKind])
@@ -67,22 +77,25 @@ def _parser() -> argparse.ArgumentParser:
     p = org.add_parser("list", help="List organisations.")
     p.add_argument("--config", metavar="PATH")
 
-    invite = sub.add_parser("invite", help="Invites").add_subparsers(dest="invite_command",
-                                                                    required=True)
+    invite = sub.add_parser("invite", help="Invites").add_subparsers(
+        dest="invite_command", required=True
+    )
     p = invite.add_parser("create", help="Create a single-use invite link.")
     p.add_argument("--config", metavar="PATH")
     p.add_argument("--role", required=True, choices=[r.value for r in Role])
     p.add_argument("--org", required=True, help="organisation id or name")
 
-    group = sub.add_parser("group", help="Groups").add_subparsers(dest="group_command",
-                                                                 required=True)
+    group = sub.add_parser("group", help="Groups").add_subparsers(
+        dest="group_command", required=True
+    )
     p = group.add_parser("add", help="Register a group chat the bot may stay in.")
     p.add_argument("--config", metavar="PATH")
     p.add_argument("--chat-id", type=int, required=True)
     p.add_argument("--title", required=True)
 
-    audit = sub.add_parser("audit", help="The timeline").add_subparsers(dest="audit_command",
-                                                                       required=True)
+    audit = sub.add_parser("audit", help="The timeline").add_subparsers(
+        dest="audit_command", required=True
+    )
     p = audit.add_parser("verify", help="Check the timeline's hash chain.")
     p.add_argument("--config", metavar="PATH")
     return parser
@@ -111,11 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _dispatch(args: argparse.Namespace) -> Callable[[Settings, argparse.Namespace],
-                                                    Awaitable[int]]:
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+def _dispatch(args: argparse.Namespace) -> Command:
     from bot import commands
 
-    table: dict[str, Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
+    table: dict[str, Command] = {
         "run": commands.run,
         "sandbox": commands.sandbox,
         "db": commands.db,

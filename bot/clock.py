@@ -57,4 +57,3 @@ class FakeClock:
         if when.tzinfo is None:
             raise ValueError("FakeClock needs an aware datetime")
         self.advance(when - self._now)
-

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 
+from storage.db import open_database
+from storage.migrate import current_revision, head_revision, upgrade
+
 from bot.app import StartupError, build_app, service_context
 from bot.cli import EXIT_OK, domain_failure, fail, wait_for_stop_signal
 from bot.domain.errors import DomainError, NotFound
@@ -12,8 +15,6 @@ from bot.domain.membership import OrgKind, Role
 from bot.services import groups, history, invites, members
 from bot.services.context import ServiceContext
 from bot.settings import Settings
-from storage.db import open_database
-from storage.migrate import current_revision, head_revision, upgrade
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -21,7 +22,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         return await sandbox(settings, args)
     settings.check_for_run()
     if settings.telegram.mode == "webhook":
-        return fail("webhook mode is not available yet; set telegram.mode = \"polling\"")
+        return fail('webhook mode is not available yet; set telegram.mode = "polling"')
     homeward = build_app(settings)
     try:
         await homeward.start()
@@ -31,8 +32,10 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     except Exception as exc:
         await homeward.stop()
         return fail(f"could not start: {type(exc).__name__}: {exc}")
-    print(f"Homeward is running as @{homeward.application.bot.username}. Stop with Ctrl-C.",
-          flush=True)
+    print(
+        f"Homeward is running as @{homeward.application.bot.username}. Stop with Ctrl-C.",
+        flush=True,
+    )
     try:
         await wait_for_stop_signal()
     finally:
@@ -46,8 +49,10 @@ async def sandbox(settings: Settings, args: argparse.Namespace) -> int:
     try:
         box = await start_sandbox(settings)
     except OSError as exc:
-        return fail(f"could not start the sandbox on {settings.sandbox.host}:"
-                    f"{settings.sandbox.port}: {exc.strerror or exc}")
+        return fail(
+            f"could not start the sandbox on {settings.sandbox.host}:"
+            f"{settings.sandbox.port}: {exc.strerror or exc}"
+        )
     print(box.banner(), flush=True)
     try:
         await wait_for_stop_signal()
@@ -121,8 +126,13 @@ async def org(settings: Settings, args: argparse.Namespace) -> int:
                 print("no organisations yet")
             return EXIT_OK
         created = await members.create_org(
-            ctx, actor_telegram_id=None, kind=OrgKind(args.kind), name=args.name,
-            address=args.address, latitude=args.lat, longitude=args.lon,
+            ctx,
+            actor_telegram_id=None,
+            kind=OrgKind(args.kind),
+            name=args.name,
+            address=args.address,
+            latitude=args.lat,
+            longitude=args.lon,
         )
         print(f"organisation #{created.id} added: {created.name} ({created.kind.value})")
         return EXIT_OK
@@ -137,10 +147,15 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
             ctx, actor_telegram_id=None, role=Role(args.role), org_id=org_id
         )
         username = settings.telegram.bot_username
-        link = (f"https://t.me/{username}?start={created.code}" if username
-                else f"/start {created.code}  (set telegram.bot_username to print a t.me link)")
-        print(f"single-use invite for a {args.role} of {created.organisation.name}, "
-              f"valid {created.ttl_hours:g} h:\n{link}")
+        link = (
+            f"https://t.me/{username}?start={created.code}"
+            if username
+            else f"/start {created.code}  (set telegram.bot_username to print a t.me link)"
+        )
+        print(
+            f"single-use invite for a {args.role} of {created.organisation.name}, "
+            f"valid {created.ttl_hours:g} h:\n{link}"
+        )
         return EXIT_OK
 
     return await _with_services(settings, body)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from storage.outbox_store import Claimed, OutboxStore
 from telegram import (
     Bot,
     BotCommand,
@@ -39,7 +40,6 @@ from telegram import (
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.transport import delivery_uncertain
-from storage.outbox_store import Claimed, OutboxStore
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +125,17 @@ class Pacer:
 
 
 PACED_METHODS = frozenset(
-    {"sendMessage", "sendPhoto", "sendLocation", "sendVenue", "editMessageText",
-     "editMessageCaption", "editMessageReplyMarkup"}
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendLocation",
+        "sendVenue",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+    }
 )
+
 
 class OutboxSender:
     def __init__(
@@ -163,8 +171,11 @@ class OutboxSender:
     async def start(self) -> None:
         recovered = await self.store.recover_owner(owner_prefix=f"{self.instance}:")
         if recovered:
-            log.warning("outbox: %d messages were in flight when we stopped; resending, "
-                        "flagged as possible duplicates", recovered)
+            log.warning(
+                "outbox: %d messages were in flight when we stopped; resending, "
+                "flagged as possible duplicates",
+                recovered,
+            )
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
 
     async def stop(self, *, grace_seconds: float = 10.0) -> None:
@@ -242,7 +253,10 @@ class OutboxSender:
             await self._retry(row, seconds, f"429 retry after {seconds:g}s")
         except ChatMigrated as exc:
             await self.store.retry_later(
-                row.id, owner=self.owner, not_before=self.now(), error="chat migrated",
+                row.id,
+                owner=self.owner,
+                not_before=self.now(),
+                error="chat migrated",
                 chat_id=int(exc.new_chat_id),
             )
         except Forbidden as exc:
@@ -250,8 +264,7 @@ class OutboxSender:
             log.warning("outbox: chat unreachable (403) for message %d", row.id)
         except BadRequest as exc:
             if "message is not modified" in str(exc):
-                await self.store.mark_sent(row.id, owner=self.owner, message_id=None,
-                                           at=self.now())
+                await self.store.mark_sent(row.id, owner=self.owner, message_id=None, at=self.now())
             else:
                 await self.store.give_up(row.id, owner=self.owner, status="dead", error=str(exc))
                 log.error("outbox: message %d rejected by Telegram: %s", row.id, exc)
@@ -259,8 +272,9 @@ class OutboxSender:
             uncertain = delivery_uncertain(exc)
             if uncertain and row.delivery_uncertain:
                 # Already resent once after an ambiguous failure: do not multiply copies.
-                await self.store.give_up(row.id, owner=self.owner, status="failed",
-                                         error=f"uncertain twice: {exc}")
+                await self.store.give_up(
+                    row.id, owner=self.owner, status="failed", error=f"uncertain twice: {exc}"
+                )
                 return
             await self._retry(row, self._backoff(row.attempts), str(exc), uncertain=uncertain)
         except Exception as exc:
@@ -268,19 +282,24 @@ class OutboxSender:
             await self._retry(row, self._backoff(row.attempts), repr(exc))
         else:
             message_id = result.message_id if isinstance(result, Message) else None
-            await self.store.mark_sent(row.id, owner=self.owner, message_id=message_id,
-                                       at=self.now())
+            await self.store.mark_sent(
+                row.id, owner=self.owner, message_id=message_id, at=self.now()
+            )
             self.sent_count += 1
 
     def _backoff(self, attempts: int) -> float:
         base = min(self.settings.max_backoff_seconds, 2.0 ** max(attempts - 1, 0))
         return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
 
-    async def _retry(self, row: Claimed, seconds: float, error: str, *,
-                     uncertain: bool = False) -> None:
+    async def _retry(
+        self, row: Claimed, seconds: float, error: str, *, uncertain: bool = False
+    ) -> None:
         await self.store.retry_later(
-            row.id, owner=self.owner, not_before=self.now() + timedelta(seconds=seconds),
-            error=error, uncertain=uncertain,
+            row.id,
+            owner=self.owner,
+            not_before=self.now() + timedelta(seconds=seconds),
+            error=error,
+            uncertain=uncertain,
         )
 
 
@@ -300,14 +319,20 @@ async def call_bot(bot: Bot, row: Claimed) -> Any:
     chat_id = row.chat_id
     if row.method == "sendMessage":
         return await bot.send_message(
-            chat_id=chat_id, text=p["text"], parse_mode=p.get("parse_mode"),
-            reply_markup=reply_markup, protect_content=p.get("protect_content"),
+            chat_id=chat_id,
+            text=p["text"],
+            parse_mode=p.get("parse_mode"),
+            reply_markup=reply_markup,
+            protect_content=p.get("protect_content"),
             link_preview_options=link_preview,
         )
     if row.method == "editMessageText":
         return await bot.edit_message_text(
-            chat_id=chat_id, message_id=p["message_id"], text=p["text"],
-            parse_mode=p.get("parse_mode"), reply_markup=reply_markup,
+            chat_id=chat_id,
+            message_id=p["message_id"],
+            text=p["text"],
+            parse_mode=p.get("parse_mode"),
+            reply_markup=reply_markup,
             link_preview_options=link_preview,
         )
     if row.method == "editMessageReplyMarkup":
@@ -327,7 +352,9 @@ async def call_bot(bot: Bot, row: Claimed) -> Any:
         return await bot.leave_chat(chat_id=chat_id)
     if row.method == "sendLocation":
         return await bot.send_location(
-            chat_id=chat_id, latitude=p["latitude"], longitude=p["longitude"],
+            chat_id=chat_id,
+            latitude=p["latitude"],
+            longitude=p["longitude"],
             protect_content=p.get("protect_content"),
         )
     raise ValueError(f"outbox method {row.method!r} is not supported")

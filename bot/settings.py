@@ -103,8 +103,9 @@ class MembershipSettings(_Section):
     lockout_failures: int = Field(default=10, ge=1, le=1000)
     lockout_window_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
     stranger_reply_interval_seconds: float = Field(default=60.0, ge=1, le=86400)
-    radius_choices_km: list[float] = Field(default=[5.0, 10.0, 25.0, 50.0], min_length=1,
-                                           max_length=8)
+    radius_choices_km: list[float] = Field(
+        default=[5.0, 10.0, 25.0, 50.0], min_length=1, max_length=8
+    )
     max_radius_km: float = Field(default=200.0, gt=0, le=500)
     areas: list[AreaSettings] = Field(default_factory=list)
 

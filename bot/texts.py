@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from bot.domain.membership import Member, OrgKind, Organisation, Role, ServiceArea
+from bot.domain.membership import Member, Organisation, OrgKind, Role, ServiceArea
 
 GENERIC = (
     "Homeward is a private service for authorised care and response staff.\n"
@@ -64,9 +64,7 @@ def role_name(role: Role) -> str:
 def describe_area(area: ServiceArea) -> str:
     parts: list[str] = []
     if area.has_point:
-        parts.append(
-            f"within {area.radius_km:g} km of {area.latitude:.4f}, {area.longitude:.4f}"
-        )
+        parts.append(f"within {area.radius_km:g} km of {area.latitude:.4f}, {area.longitude:.4f}")
     parts.extend(esc(n) for n in area.names)
     return "; ".join(parts) if parts else "not set"
 
@@ -87,6 +85,7 @@ def whoami(member: Member, org: Organisation | None) -> str:
 
 
 # Registration ------------------------------------------------------------------------------
+
 
 def reg_welcome(role: Role, org: Organisation | None) -> str:
     return (
@@ -201,6 +200,7 @@ def invite_created(link: str, role: Role, org: Organisation | None, hours: float
 
 
 # Members and organisations -----------------------------------------------------------------
+
 
 def member_line(member: Member) -> str:
     return f"#{member.id} {esc(member.name)}, {role_name(member.role)} ({member.status.value})"

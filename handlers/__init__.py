@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import logging
-
-from collections.abc import Awaitable, Callable
-
-from telegram import Chat, Update
-from telegram.ext import Application, ContextTypes, TypeHandler
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from bot import texts
 from bot.services.context import ServiceContext
+from telegram import Chat, Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
 from handlers import buttons, chats, gate, members
 from handlers.replies import reply
 
-ErrorCallback = Callable[[object, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+ErrorCallback = Callable[[object, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
-def register(application: Application, ctx: ServiceContext) -> None:  # type: ignore[type-arg]
+def register(application: Application[Any, Any, Any, Any, Any, Any], ctx: ServiceContext) -> None:
     """Install every handler on a freshly built application."""
     application.add_handler(TypeHandler(Update, gate.make_gate(ctx)), group=-1)
     application.add_handler(chats.build(ctx))
@@ -38,11 +38,12 @@ def _error_handler(ctx: ServiceContext) -> ErrorCallback:
         kind = type(error).__name__ if error else "unknown"
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("handler failed on update %s: %s", update_id, kind, exc_info=error)
-        if isinstance(update, Update) and update.effective_chat and update.effective_user:
-            if update.effective_chat.type == Chat.PRIVATE:
-                try:
-                    await reply(ctx, update.effective_user.id, texts.ERRORS["error"])
-                except Exception:
-                    log.exception("could not tell the user about the failure")
+        chat = update.effective_chat if isinstance(update, Update) else None
+        user = update.effective_user if isinstance(update, Update) else None
+        if chat is not None and user is not None and chat.type == Chat.PRIVATE:
+            try:
+                await reply(ctx, user.id, texts.ERRORS["error"])
+            except Exception:
+                log.exception("could not tell the user about the failure")
 
     return on_error

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
-from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, ContextTypes
-
 from bot import texts
 from bot.domain.errors import DomainError, NotAllowed, StaleAction
 from bot.services import buttons
@@ -16,6 +12,10 @@ from bot.services.context import ServiceContext
 from bot.services.invites import CreatedInvite
 from bot.services.members import Decision
 from bot.services.registration import Prompt
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, ContextTypes
+
 from handlers.registration import send_prompt
 from handlers.replies import explain, reply
 
@@ -42,9 +42,7 @@ def build(ctx: ServiceContext) -> CallbackQueryHandler[ContextTypes.DEFAULT_TYPE
             try:
                 outcome = await buttons.press(ctx, telegram_id=user.id, token=token)
             except NotAllowed as error:
-                toast = (
-                    texts.BUTTON_NOT_YOURS if "someone else" in error.detail else explain(error)
-                )
+                toast = texts.BUTTON_NOT_YOURS if "someone else" in error.detail else explain(error)
             except StaleAction:
                 toast = texts.BUTTON_GONE
             except DomainError as error:
@@ -66,13 +64,22 @@ async def _render(
         if not outcome.choices:
             await reply(ctx, chat_id, texts.invite_no_org(outcome.role))
         else:
-            await reply(ctx, chat_id, texts.invite_pick_org(outcome.role),
-                        keyboard=tuple((b,) for b in outcome.choices))
+            await reply(
+                ctx,
+                chat_id,
+                texts.invite_pick_org(outcome.role),
+                keyboard=tuple((b,) for b in outcome.choices),
+            )
         return None
     if isinstance(outcome, CreatedInvite):
         link = invite_link(bot_username, outcome.code)
-        await reply(ctx, chat_id, texts.invite_created(link, outcome.invite.role,
-                                                        outcome.organisation, outcome.ttl_hours))
+        await reply(
+            ctx,
+            chat_id,
+            texts.invite_created(
+                link, outcome.invite.role, outcome.organisation, outcome.ttl_hours
+            ),
+        )
         return "Invite created"
     if isinstance(outcome, Decision):
         return f"Registration {outcome.decision}"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Chat, ChatMember, Update
-from telegram.ext import ChatMemberHandler, ContextTypes
-
 from bot.services import groups
 from bot.services.context import ServiceContext
+from telegram import Chat, ChatMember, Update
+from telegram.ext import ChatMemberHandler, ContextTypes
 
 
 def build(ctx: ServiceContext) -> ChatMemberHandler[ContextTypes.DEFAULT_TYPE, None]:

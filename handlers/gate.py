@@ -11,22 +11,23 @@ usernames are never consulted.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-
-from telegram import Chat, Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from bot import texts
 from bot.services import access, groups, registration
 from bot.services.access import Standing
 from bot.services.context import ServiceContext
+from telegram import Chat, Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
 from handlers import registration as registration_handlers
 from handlers.replies import reply
 
 log = logging.getLogger(__name__)
 
 
-Gate = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Gate = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def make_gate(ctx: ServiceContext) -> Gate:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from bot import texts
 from bot.domain.errors import DomainError, InvalidInput
@@ -13,9 +11,12 @@ from bot.domain.membership import OrgKind
 from bot.domain.outgoing import Keyboard
 from bot.services import invites, members
 from bot.services.context import ServiceContext
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
 from handlers.replies import explain, reply
 
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 Reply = str | tuple[str, Keyboard]
@@ -111,8 +112,7 @@ def build(ctx: ServiceContext) -> list[BaseHandler[Update, ContextTypes.DEFAULT_
         "neworg": _neworg,
     }
     handlers: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]] = [
-        CommandHandler(name, _command(ctx, body), filters=private)
-        for name, body in table.items()
+        CommandHandler(name, _command(ctx, body), filters=private) for name, body in table.items()
     ]
     handlers.append(MessageHandler(private, _command(ctx, _unknown)))
     return handlers

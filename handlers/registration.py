@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from telegram import Update
-
 from bot import texts
 from bot.domain.errors import DomainError, InvalidInput, InviteRefused, LockedOut, NotAllowed
 from bot.services import registration
 from bot.services.context import ServiceContext
 from bot.services.registration import Prompt, PromptKind
+from telegram import Update
+
 from handlers.replies import reply
 
 
 async def begin(ctx: ServiceContext, update: Update, code: str) -> None:
     user = update.effective_user
-    assert user is not None
+    if user is None:
+        return
     try:
         prompt = await registration.start(ctx, telegram_id=user.id, code=code)
     except (InviteRefused, LockedOut, NotAllowed):
@@ -29,11 +30,8 @@ async def continue_registration(ctx: ServiceContext, update: Update) -> None:
     """Any message from someone mid-registration answers the current question."""
     user = update.effective_user
     message = update.message
-    assert user is not None
-    if update.callback_query is not None:
+    if user is None or message is None or update.callback_query is not None:
         return  # buttons go through the button handler
-    if message is None:
-        return
     try:
         if message.text and message.text.strip().split()[0] in ("/cancel", "/stop"):
             prompt = await registration.cancel(ctx, telegram_id=user.id)
@@ -65,8 +63,7 @@ def render(prompt: Prompt, ctx: ServiceContext) -> str:
     policy = ctx.membership
     member = prompt.member
     kind = prompt.kind
-    if kind is PromptKind.ASK_NAME:
-        assert member is not None
+    if kind is PromptKind.ASK_NAME and member is not None:
         return texts.reg_welcome(member.role, prompt.org)
     if kind is PromptKind.NAME_INVALID:
         return texts.REG_NAME_INVALID

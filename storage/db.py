@@ -8,6 +8,7 @@ lock up front so that cannot happen (``tests/integration/test_sqlite_races.py``)
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 from dataclasses import dataclass
@@ -135,10 +136,15 @@ async def check_sqlite(db: Database, url: str) -> None:
         raise StorageError("SQLite foreign keys are off")
     path = sqlite_path(url)
     if path is not None:
-        for suffix in ("", "-wal", "-shm"):
-            p = Path(f"{path}{suffix}")
-            if p.exists() and stat.S_IMODE(p.stat().st_mode) & 0o077:
-                p.chmod(0o600)
+        await asyncio.to_thread(_tighten_modes, path)
+
+
+def _tighten_modes(path: Path) -> None:
+    """The database and its WAL files hold personal data: owner-only."""
+    for suffix in ("", "-wal", "-shm"):
+        p = Path(f"{path}{suffix}")
+        if p.exists() and stat.S_IMODE(p.stat().st_mode) & 0o077:
+            p.chmod(0o600)
 
 
 async def ping(conn: AsyncConnection) -> None:

@@ -32,7 +32,8 @@ class Claimed:
 
 
 def _count(result: Any) -> int:
-    assert isinstance(result, CursorResult)
+    if not isinstance(result, CursorResult):
+        raise TypeError("expected a cursor result from a DML statement")
     return int(result.rowcount)
 
 
@@ -115,7 +116,9 @@ class OutboxStore:
         chat_id: int | None = None,
     ) -> bool:
         values: dict[str, Any] = {
-            "status": "pending", "not_before": not_before, "last_error": error[:500]
+            "status": "pending",
+            "not_before": not_before,
+            "last_error": error[:500],
         }
         if uncertain:
             values["delivery_uncertain"] = True
@@ -169,8 +172,9 @@ class OutboxStore:
                     OutboxRow.status == "sending",
                     OutboxRow.lease_owner.like(f"{owner_prefix}%"),
                 )
-                .values(status="pending", lease_owner=None, lease_until=None,
-                        delivery_uncertain=True)
+                .values(
+                    status="pending", lease_owner=None, lease_until=None, delivery_uncertain=True
+                )
                 .execution_options(synchronize_session=False)
             )
             return _count(result)
@@ -187,8 +191,6 @@ class OutboxStore:
     async def counts(self) -> dict[str, int]:
         async with self.db.sessions() as s:
             rows = (
-                await s.execute(
-                    select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
-                )
+                await s.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
             ).all()
         return {status: int(n) for status, n in rows}

@@ -11,17 +11,13 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-
 from bot.domain.membership import (
     Group,
     Invite,
     Member,
     MemberStatus,
-    OrgKind,
     Organisation,
+    OrgKind,
     RegistrationStep,
     Role,
     ServiceArea,
@@ -29,6 +25,10 @@ from bot.domain.membership import (
 from bot.domain.outgoing import Outgoing
 from bot.domain.timeline import GENESIS, Event, RecordedEvent, event_hash
 from bot.services.ports import ActionRecord, SentMessage
+from sqlalchemy import CursorResult, delete, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
 from storage.models import (
     AccessAttemptRow,
     ActionRow,
@@ -43,7 +43,8 @@ from storage.models import (
 
 
 def _rowcount(result: Any) -> int:
-    assert isinstance(result, CursorResult)
+    if not isinstance(result, CursorResult):
+        raise TypeError("expected a cursor result from a DML statement")
     return int(result.rowcount)
 
 
@@ -245,8 +246,12 @@ class SqlOrganisations:
         longitude: float | None = None,
     ) -> Organisation:
         row = OrganisationRow(
-            kind=kind.value, name=name, created_at=created_at, address=address,
-            latitude=latitude, longitude=longitude,
+            kind=kind.value,
+            name=name,
+            created_at=created_at,
+            address=address,
+            latitude=latitude,
+            longitude=longitude,
         )
         self.s.add(row)
         await self.s.flush()
@@ -265,8 +270,8 @@ class SqlOrganisations:
         return to_org(row) if row else None
 
     async def list(self) -> list[Organisation]:
-        rows = (await self.s.execute(select(OrganisationRow).order_by(OrganisationRow.id))).scalars()
-        return [to_org(r) for r in rows]
+        query = select(OrganisationRow).order_by(OrganisationRow.id)
+        return [to_org(r) for r in (await self.s.execute(query)).scalars()]
 
 
 class SqlInvites:
@@ -284,8 +289,12 @@ class SqlInvites:
         expires_at: datetime,
     ) -> Invite:
         row = InviteRow(
-            code_hash=code_hash, role=role.value, org_id=org_id, created_by=created_by,
-            created_at=created_at, expires_at=expires_at,
+            code_hash=code_hash,
+            role=role.value,
+            org_id=org_id,
+            created_by=created_by,
+            created_at=created_at,
+            expires_at=expires_at,
         )
         self.s.add(row)
         await self.s.flush()
@@ -448,8 +457,9 @@ class SqlTimeline:
         rows = (
             await self.s.execute(
                 select(TimelineRow)
-                .where(TimelineRow.subject_type == subject_type,
-                       TimelineRow.subject_id == subject_id)
+                .where(
+                    TimelineRow.subject_type == subject_type, TimelineRow.subject_id == subject_id
+                )
                 .order_by(TimelineRow.id)
             )
         ).scalars()
@@ -487,12 +497,15 @@ class SqlOutbox:
         rows = (
             await self.s.execute(
                 select(OutboxRow.id, OutboxRow.chat_id, OutboxRow.message_id, OutboxRow.sent_at)
-                .where(OutboxRow.ref == ref, OutboxRow.status == "sent",
-                       OutboxRow.message_id.is_not(None))
+                .where(
+                    OutboxRow.ref == ref,
+                    OutboxRow.status == "sent",
+                    OutboxRow.message_id.is_not(None),
+                )
                 .order_by(OutboxRow.id)
             )
         ).all()
-        return [SentMessage(r[0], r[1], r[2], r[3]) for r in rows]
+        return [SentMessage(r[0], r[1], int(r[2] or 0), r[3]) for r in rows]
 
     async def cancel_pending(
         self, *, ref: str | None = None, recipient_member_id: int | None = None
@@ -524,7 +537,10 @@ class SqlGroups:
         self, *, chat_id: int, title: str, registered_by: int | None, at: datetime
     ) -> Group:
         row = GroupRow(
-            chat_id=chat_id, title=title, registered_by=registered_by, registered_at=at,
+            chat_id=chat_id,
+            title=title,
+            registered_by=registered_by,
+            registered_at=at,
             active=True,
         )
         await self.s.merge(row)

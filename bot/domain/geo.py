@@ -40,9 +40,7 @@ def validate_radius_km(radius_km: float, *, maximum: float = 500.0) -> float:
 
 
 def haversine_km(a: Point, b: Point) -> float:
-    lat1, lon1, lat2, lon2 = map(
-        math.radians, (a.latitude, a.longitude, b.latitude, b.longitude)
-    )
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
     dlat = lat2 - lat1
     dlon = lon2 - lon1
     h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2

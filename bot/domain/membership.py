@@ -68,9 +68,7 @@ ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind]] = {
         {OrgKind.INTERVENTION_TEAM, OrgKind.COMMUNITY_AGENCY, OrgKind.CHILD_PROTECTION_AGENCY}
     ),
     Role.POLICE: frozenset({OrgKind.POLICE_SERVICE, OrgKind.INTERVENTION_TEAM}),
-    Role.CHILD_PROTECTION: frozenset(
-        {OrgKind.CHILD_PROTECTION_AGENCY, OrgKind.INTERVENTION_TEAM}
-    ),
+    Role.CHILD_PROTECTION: frozenset({OrgKind.CHILD_PROTECTION_AGENCY, OrgKind.INTERVENTION_TEAM}),
     Role.COORDINATOR: frozenset(OrgKind),
     Role.ADMIN: frozenset(OrgKind),
 }

@@ -39,8 +39,12 @@ async def press(ctx: ServiceContext, *, telegram_id: int, token: str) -> Outcome
         # Rolled back above; the denial itself is recorded in its own transaction.
         async with ctx.uow() as audit:
             await history.record(
-                audit, ctx, action="action.denied", subject_type="button",
-                subject_id=token[:8], actor_telegram_id=telegram_id,
+                audit,
+                ctx,
+                action="action.denied",
+                subject_type="button",
+                subject_id=token[:8],
+                actor_telegram_id=telegram_id,
                 details={"reason": denied.detail[:200]},
             )
             await audit.commit()
@@ -59,12 +63,18 @@ async def _dispatch(
         return InviteOrgChoice(role, await invites.org_choices(uow, ctx, actor=actor, role=role))
     if record.action == "invite.org":
         return await invites.create_in(
-            uow, ctx, actor_telegram_id=telegram_id,
-            role=Role(record.payload["role"]), org_id=int(record.payload["org_id"]),
+            uow,
+            ctx,
+            actor_telegram_id=telegram_id,
+            role=Role(record.payload["role"]),
+            org_id=int(record.payload["org_id"]),
         )
     if record.action in ("member.approve", "member.reject"):
         return await members.decide_registration(
-            uow, ctx, actor=actor, member_id=int(record.payload["member_id"]),
+            uow,
+            ctx,
+            actor=actor,
+            member_id=int(record.payload["member_id"]),
             approve=record.action == "member.approve",
         )
     raise StaleAction(f"unknown action {record.action!r}")

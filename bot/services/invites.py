@@ -76,8 +76,9 @@ async def create(
 ) -> CreatedInvite:
     """Create an invite. ``actor_telegram_id=None`` means the command line (an operator)."""
     async with ctx.uow() as uow:
-        created = await create_in(uow, ctx, actor_telegram_id=actor_telegram_id, role=role,
-                                  org_id=org_id)
+        created = await create_in(
+            uow, ctx, actor_telegram_id=actor_telegram_id, role=role, org_id=org_id
+        )
         await uow.commit()
     return created
 
@@ -92,9 +93,7 @@ async def create_in(
 ) -> CreatedInvite:
     actor: Member | None = None
     if actor_telegram_id is not None:
-        actor = await access.require_command(
-            uow, telegram_id=actor_telegram_id, command="invite"
-        )
+        actor = await access.require_command(uow, telegram_id=actor_telegram_id, command="invite")
         if not can_invite(actor.role, role):
             raise NotAllowed("may not invite this role")
     org = await uow.organisations.get(org_id)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import texts
-from bot.domain.geo import validate_point
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleAction
+from bot.domain.geo import validate_point
 from bot.domain.membership import (
     ROLE_COMMANDS,
     Member,
     MemberStatus,
-    OrgKind,
     Organisation,
+    OrgKind,
     Role,
     can_manage,
     can_vet_members,
@@ -21,8 +21,8 @@ from bot.domain.membership import (
 from bot.domain.outgoing import Outgoing, Priority
 from bot.services import access, history
 from bot.services.context import ServiceContext
-from bot.services.registration import clean_name
 from bot.services.ports import UnitOfWork
+from bot.services.registration import clean_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +45,21 @@ async def decide_registration(
         raise NotAllowed("nobody approves themselves")
     new = MemberStatus.ACTIVE if approve else MemberStatus.REJECTED
     won = await uow.members.change_status(
-        member.id, expected=[MemberStatus.PENDING], new=new, at=ctx.clock.now(),
+        member.id,
+        expected=[MemberStatus.PENDING],
+        new=new,
+        at=ctx.clock.now(),
         by_member_id=actor.id,
     )
     if not won:
         raise StaleAction(f"registration is already {member.status.value}")
     decision = "approved" if approve else "rejected"
     await history.record(
-        uow, ctx, action=f"member.{decision}", subject_type="member", subject_id=member.id,
+        uow,
+        ctx,
+        action=f"member.{decision}",
+        subject_type="member",
+        subject_id=member.id,
         actor=actor,
     )
     now = ctx.clock.now()
@@ -61,11 +68,14 @@ async def decide_registration(
         await uow.outbox.add(Outgoing.edit_text(sent.chat_id, sent.message_id, decided), at=now)
     await uow.outbox.cancel_pending(ref=f"reg:{member.id}")
     if approve:
-        fresh = await uow.members.get(member.id)
-        assert fresh is not None
+        fresh = await uow.members.get(member.id) or member
         await uow.outbox.add(
-            Outgoing.text(member.telegram_id, texts.approved_welcome(fresh),
-                          priority=Priority.REPLY, recipient_member_id=member.id),
+            Outgoing.text(
+                member.telegram_id,
+                texts.approved_welcome(fresh),
+                priority=Priority.REPLY,
+                recipient_member_id=member.id,
+            ),
             at=now,
         )
         await uow.outbox.add(_commands_for(fresh), at=now)
@@ -107,7 +117,10 @@ async def manage(
             raise NotAllowed("may not manage this member")
         check_transition(target.status, new)
         won = await uow.members.change_status(
-            target.id, expected=[target.status], new=new, at=ctx.clock.now(),
+            target.id,
+            expected=[target.status],
+            new=new,
+            at=ctx.clock.now(),
             by_member_id=actor.id,
         )
         if not won:
@@ -127,7 +140,8 @@ async def manage(
         )
         await uow.commit()
         updated = await uow.members.get(target.id)
-    assert updated is not None
+    if updated is None:
+        raise NotFound("member")
     return updated
 
 
@@ -155,6 +169,7 @@ async def commands(ctx: ServiceContext, *, telegram_id: int) -> list[str]:
 
 # Operators (command line) and admins ------------------------------------------------------
 
+
 async def add_admin(
     ctx: ServiceContext, *, telegram_id: int, name: str, org_id: int | None = None
 ) -> Member:
@@ -171,12 +186,21 @@ async def add_admin(
             raise NotFound("organisation")
         now = ctx.clock.now()
         member = await uow.members.add(
-            telegram_id=telegram_id, name=clean, role=Role.ADMIN, org_id=org_id,
-            status=MemberStatus.ACTIVE, registration_step=None, created_at=now,
+            telegram_id=telegram_id,
+            name=clean,
+            role=Role.ADMIN,
+            org_id=org_id,
+            status=MemberStatus.ACTIVE,
+            registration_step=None,
+            created_at=now,
         )
         await uow.outbox.add(_commands_for(member), at=now)
         await history.record(
-            uow, ctx, action="member.admin_added", subject_type="member", subject_id=member.id,
+            uow,
+            ctx,
+            action="member.admin_added",
+            subject_type="member",
+            subject_id=member.id,
             details={"via": "command line"},
         )
         await uow.commit()
@@ -211,12 +235,21 @@ async def create_org(
         if await uow.organisations.get_by_name(clean) is not None:
             raise InvalidInput("an organisation with that name already exists")
         org = await uow.organisations.add(
-            kind=kind, name=clean, created_at=ctx.clock.now(), address=address,
-            latitude=latitude, longitude=longitude,
+            kind=kind,
+            name=clean,
+            created_at=ctx.clock.now(),
+            address=address,
+            latitude=latitude,
+            longitude=longitude,
         )
         await history.record(
-            uow, ctx, action="org.created", subject_type="organisation", subject_id=org.id,
-            actor=actor, details={"kind": kind.value},
+            uow,
+            ctx,
+            action="org.created",
+            subject_type="organisation",
+            subject_id=org.id,
+            actor=actor,
+            details={"kind": kind.value},
         )
         await uow.commit()
     return org

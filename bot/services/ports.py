@@ -18,8 +18,8 @@ from bot.domain.membership import (
     Invite,
     Member,
     MemberStatus,
-    OrgKind,
     Organisation,
+    OrgKind,
     RegistrationStep,
     Role,
     ServiceArea,
@@ -54,6 +54,7 @@ class MemberRepo(Protocol):
     ) -> bool:
         """Atomically move a member from one of ``expected`` to ``new``; False if it lost."""
         ...
+
     async def update_registration(
         self,
         member_id: int,
@@ -67,6 +68,7 @@ class MemberRepo(Protocol):
     ) -> None:
         """A removed or rejected person invited again starts over as REGISTERING."""
         ...
+
     async def inviter_of(self, member_id: int) -> Member | None: ...
     async def list(
         self,
@@ -144,7 +146,7 @@ class SentMessage:
     outbox_id: int
     chat_id: int
     message_id: int
-    sent_at: datetime
+    sent_at: datetime | None
 
 
 class OutboxRepo(Protocol):
@@ -165,14 +167,24 @@ class GroupRepo(Protocol):
 
 
 class UnitOfWork(Protocol):
-    members: MemberRepo
-    organisations: OrganisationRepo
-    invites: InviteRepo
-    attempts: AttemptRepo
-    actions: ActionRepo
-    timeline: TimelineRepo
-    outbox: OutboxRepo
-    groups: GroupRepo
+    """One transaction and the repositories that share it (read-only attributes)."""
+
+    @property
+    def members(self) -> MemberRepo: ...
+    @property
+    def organisations(self) -> OrganisationRepo: ...
+    @property
+    def invites(self) -> InviteRepo: ...
+    @property
+    def attempts(self) -> AttemptRepo: ...
+    @property
+    def actions(self) -> ActionRepo: ...
+    @property
+    def timeline(self) -> TimelineRepo: ...
+    @property
+    def outbox(self) -> OutboxRepo: ...
+    @property
+    def groups(self) -> GroupRepo: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import texts
-from bot.domain.errors import InviteRefused, LockedOut, NotAllowed
+from bot.domain.errors import InviteRefused, LockedOut, NotAllowed, NotFound
 from bot.domain.geo import validate_point
 from bot.domain.membership import (
+    VETTING_ROLES,
     Member,
     MemberStatus,
     Organisation,
     RegistrationStep,
     ServiceArea,
-    VETTING_ROLES,
 )
 from bot.domain.outgoing import Button, Keyboard, Outgoing, Priority
 from bot.services import actions, history, invites
@@ -108,7 +108,8 @@ async def start(ctx: ServiceContext, *, telegram_id: int, code: str) -> Prompt:
                 created_at=now,
                 invite_id=invite.id,
             )
-        assert member is not None
+        if member is None:
+            raise NotFound("member")
         await history.record(
             uow,
             ctx,
@@ -131,9 +132,7 @@ async def answer_text(ctx: ServiceContext, *, telegram_id: int, text: str) -> Pr
             name = clean_name(text)
             if name is None:
                 return Prompt(PromptKind.NAME_INVALID, member)
-            await uow.members.update_registration(
-                member.id, step=RegistrationStep.ORG, name=name
-            )
+            await uow.members.update_registration(member.id, step=RegistrationStep.ORG, name=name)
             member = await _reload(uow, member.id)
             prompt = await _prompt_for_step(uow, ctx, member)
         elif step is RegistrationStep.ORG:
@@ -143,17 +142,13 @@ async def answer_text(ctx: ServiceContext, *, telegram_id: int, text: str) -> Pr
             if area is None:
                 prompt = await _prompt_for_step(uow, ctx, member, again=True)
             else:
-                prompt = await _finish(
-                    uow, ctx, member, ServiceArea(names=(area.name,))
-                )
+                prompt = await _finish(uow, ctx, member, ServiceArea(names=(area.name,)))
         elif step is RegistrationStep.RADIUS:
             radius = parse_radius(text, ctx.membership.max_radius_km)
             if radius is None:
                 prompt = await _prompt_for_step(uow, ctx, member, again=True)
             else:
-                prompt = await _finish(
-                    uow, ctx, member, _with_radius(member.area, radius)
-                )
+                prompt = await _finish(uow, ctx, member, _with_radius(member.area, radius))
         else:
             prompt = await _prompt_for_step(uow, ctx, member)
         await uow.commit()
@@ -212,6 +207,7 @@ async def press(
 
 # Parsing ----------------------------------------------------------------------------------
 
+
 def clean_name(text: str) -> str | None:
     name = " ".join(text.split())
     if not 2 <= len(name) <= 80 or name.startswith("/"):
@@ -236,6 +232,7 @@ def parse_radius(text: str, maximum: float) -> float | None:
 
 # Internals --------------------------------------------------------------------------------
 
+
 async def _registering(uow: UnitOfWork, telegram_id: int) -> Member:
     member = await uow.members.get_by_telegram_id(telegram_id)
     if member is None or member.status is not MemberStatus.REGISTERING:
@@ -245,7 +242,8 @@ async def _registering(uow: UnitOfWork, telegram_id: int) -> Member:
 
 async def _reload(uow: UnitOfWork, member_id: int) -> Member:
     member = await uow.members.get(member_id)
-    assert member is not None
+    if member is None:
+        raise NotFound("member")
     return member
 
 
@@ -263,18 +261,31 @@ async def _prompt_for_step(
         return Prompt(PromptKind.NAME_INVALID if again else PromptKind.ASK_NAME, member, org)
     if step is RegistrationStep.ORG:
         row = (
-            await actions.button(uow, ctx, "Yes", action="reg.org", payload={"yes": True},
-                                 audience_telegram_id=tid),
-            await actions.button(uow, ctx, "No, that's wrong", action="reg.org",
-                                 payload={"yes": False}, audience_telegram_id=tid),
+            await actions.button(
+                uow, ctx, "Yes", action="reg.org", payload={"yes": True}, audience_telegram_id=tid
+            ),
+            await actions.button(
+                uow,
+                ctx,
+                "No, that's wrong",
+                action="reg.org",
+                payload={"yes": False},
+                audience_telegram_id=tid,
+            ),
         )
         kind = PromptKind.CONFIRM_ORG_AGAIN if again else PromptKind.CONFIRM_ORG
         return Prompt(kind, member, org, (row,))
     if step is RegistrationStep.AREA:
         rows: list[tuple[Button, ...]] = [
             (
-                await actions.button(uow, ctx, area.name[:40], action="reg.area",
-                                     payload={"name": area.name}, audience_telegram_id=tid),
+                await actions.button(
+                    uow,
+                    ctx,
+                    area.name[:40],
+                    action="reg.area",
+                    payload={"name": area.name},
+                    audience_telegram_id=tid,
+                ),
             )
             for area in ctx.membership.named_areas
         ]
@@ -283,8 +294,14 @@ async def _prompt_for_step(
     if step is RegistrationStep.RADIUS:
         radius_row = tuple(
             [
-                await actions.button(uow, ctx, f"{km:g} km", action="reg.radius",
-                                     payload={"km": km}, audience_telegram_id=tid)
+                await actions.button(
+                    uow,
+                    ctx,
+                    f"{km:g} km",
+                    action="reg.radius",
+                    payload={"km": km},
+                    audience_telegram_id=tid,
+                )
                 for km in ctx.membership.radius_choices_km
             ]
         )
@@ -302,8 +319,12 @@ async def _cancel(uow: UnitOfWork, ctx: ServiceContext, member: Member) -> None:
         by_member_id=member.id,
     )
     await history.record(
-        uow, ctx, action="member.registration_cancelled", subject_type="member",
-        subject_id=member.id, actor=member,
+        uow,
+        ctx,
+        action="member.registration_cancelled",
+        subject_type="member",
+        subject_id=member.id,
+        actor=member,
     )
 
 
@@ -324,29 +345,45 @@ async def _finish(
     org = await uow.organisations.get(member.org_id) if member.org_id else None
     inviter = await uow.members.inviter_of(member.id)
     await history.record(
-        uow, ctx, action="member.registered", subject_type="member", subject_id=member.id,
+        uow,
+        ctx,
+        action="member.registered",
+        subject_type="member",
+        subject_id=member.id,
         actor=member,
     )
     card = texts.vet_card(member, org, inviter)
-    for vetter in await uow.members.list(
-        statuses=[MemberStatus.ACTIVE], roles=list(VETTING_ROLES)
-    ):
+    for vetter in await uow.members.list(statuses=[MemberStatus.ACTIVE], roles=list(VETTING_ROLES)):
         if vetter.id == member.id:
             continue
         row = (
-            await actions.button(uow, ctx, "Approve", action="member.approve",
-                                 payload={"member_id": member.id},
-                                 audience_telegram_id=vetter.telegram_id),
-            await actions.button(uow, ctx, "Reject", action="member.reject",
-                                 payload={"member_id": member.id},
-                                 audience_telegram_id=vetter.telegram_id),
+            await actions.button(
+                uow,
+                ctx,
+                "Approve",
+                action="member.approve",
+                payload={"member_id": member.id},
+                audience_telegram_id=vetter.telegram_id,
+            ),
+            await actions.button(
+                uow,
+                ctx,
+                "Reject",
+                action="member.reject",
+                payload={"member_id": member.id},
+                audience_telegram_id=vetter.telegram_id,
+            ),
         )
         await uow.outbox.add(
             Outgoing.text(
-                vetter.telegram_id, card, keyboard=(row,), priority=Priority.NOTICE,
-                recipient_member_id=vetter.id, kind="vet_card", ref=f"reg:{member.id}",
+                vetter.telegram_id,
+                card,
+                keyboard=(row,),
+                priority=Priority.NOTICE,
+                recipient_member_id=vetter.id,
+                kind="vet_card",
+                ref=f"reg:{member.id}",
             ),
             at=ctx.clock.now(),
         )
     return Prompt(PromptKind.DONE, member, org)
-

@@ -13,19 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
-
 from bot.app import Homeward, build_app
 from bot.clock import FakeClock
 from bot.emulator import Emulator, EmuMessage
 from bot.emulator.limits import LimitConfig
 from bot.services import members
 from bot.settings import AreaSettings, load_settings
+from pydantic import SecretStr
 
 TOKEN = "123456789:AAE_e2e_test_token_for_the_emulator_x"
 TIMEOUT = 10.0
-FAST_LIMITS = LimitConfig(private_capacity=100, private_rate=100, group_capacity=100,
-                          group_rate=100)
+FAST_LIMITS = LimitConfig(
+    private_capacity=100, private_rate=100, group_capacity=100, group_rate=100
+)
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,12 @@ class World:
         self, person: Person, message: EmuMessage, data: str
     ) -> tuple[list[EmuMessage], dict[str, Any]]:
         before = self._last_id(person.user_id)
-        update = self.emu.press_button(person.user_id, message.message_id, data,
-                                       chat_id=message.chat_id)
+        update = self.emu.press_button(
+            person.user_id, message.message_id, data, chat_id=message.chat_id
+        )
         await self.settle()
-        answer = self.emu.callback_answers.get(update["callback_query"]["id"], {}).get("answer") or {}
+        record = self.emu.callback_answers.get(update["callback_query"]["id"], {})
+        answer = record.get("answer") or {}
         return self._new_bot_messages(person.user_id, before), answer
 
     async def press(
@@ -112,8 +114,13 @@ class World:
         return match.group(1)
 
     async def register(
-        self, person: Person, code: str, *, name: str | None = None,
-        location: tuple[float, float] = (46.49, -80.99), radius_label: str = "25 km",
+        self,
+        person: Person,
+        code: str,
+        *,
+        name: str | None = None,
+        location: tuple[float, float] = (46.49, -80.99),
+        radius_label: str = "25 km",
     ) -> list[EmuMessage]:
         [welcome] = await self.say(person, f"/start {code}")
         assert "What name" in (welcome.text or ""), welcome.text
@@ -125,13 +132,22 @@ class World:
         return done
 
     def vet_card_for(self, vetter: Person, name: str) -> EmuMessage:
-        cards = [m for m in self.emu.bot_messages(vetter.user_id)
-                 if "waiting for approval" in (m.text or "") and name in (m.text or "")]
+        cards = [
+            m
+            for m in self.emu.bot_messages(vetter.user_id)
+            if "waiting for approval" in (m.text or "") and name in (m.text or "")
+        ]
         assert cards, f"no vetting card for {name} in {vetter.name}'s chat"
         return cards[-1]
 
-    async def join(self, inviter: Person, person: Person, role_label: str, org: str,
-                   approver: Person | None = None) -> None:
+    async def join(
+        self,
+        inviter: Person,
+        person: Person,
+        role_label: str,
+        org: str,
+        approver: Person | None = None,
+    ) -> None:
         code = await self.invite(inviter, role_label, org)
         await self.register(person, code)
         approver = approver or inviter
@@ -152,8 +168,9 @@ def button_data(message: EmuMessage, label: str) -> str:
 async def emulator(clock: FakeClock) -> AsyncIterator[Emulator]:
     # Telegram's real per-chat pace (1/s) would make every journey crawl; the limits
     # themselves are proven in tests/emulator and the delivery tests.
-    emu = Emulator(token=TOKEN, bot_username="homeward_test_bot", clock=clock,
-                   limit_config=FAST_LIMITS)
+    emu = Emulator(
+        token=TOKEN, bot_username="homeward_test_bot", clock=clock, limit_config=FAST_LIMITS
+    )
     await emu.start()
     try:
         yield emu
@@ -176,8 +193,9 @@ async def world(
         database={"url": SecretStr(database_url)},
         delivery={"per_chat_per_second": 100, "per_chat_burst": 100, "group_per_minute": 1000},
         membership={
-            "areas": [AreaSettings(name="Greater Sudbury", latitude=46.49, longitude=-80.99,
-                                   radius_km=40)],
+            "areas": [
+                AreaSettings(name="Greater Sudbury", latitude=46.49, longitude=-80.99, radius_km=40)
+            ],
         },
     )
     homeward = build_app(settings, clock=clock)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from bot import texts
 from bot.domain.membership import ROLE_COMMANDS, OrgKind, Role
 from bot.services import members
+
 from tests.e2e.conftest import World, button_data
 
 
 async def _orgs(world: World) -> None:
-    for kind, name in ((OrgKind.INTERVENTION_TEAM, "Sudbury Intervention Team"),
-                       (OrgKind.RESIDENCE, "Maple House")):
+    for kind, name in (
+        (OrgKind.INTERVENTION_TEAM, "Sudbury Intervention Team"),
+        (OrgKind.RESIDENCE, "Maple House"),
+    ):
         await members.create_org(world.hw.ctx, actor_telegram_id=None, kind=kind, name=name)
 
 
@@ -33,11 +36,13 @@ async def test_admin_invites_coordinator_who_invites_and_approves_a_responder(wo
 
     card = world.vet_card_for(admin, "Cora Coordinator")
     assert "Sudbury Intervention Team" in (card.text or "")
-    welcome, answer = await world.press(admin, card, "Approve")
+    _, answer = await world.press(admin, card, "Approve")
     assert answer.get("text") == "Registration approved"
     assert any("You're in" in (m.text or "") for m in world.emu.bot_messages(cora.user_id))
     assert _menu(world, cora.user_id) == list(ROLE_COMMANDS[Role.COORDINATOR])
-    edited = next(m for m in world.emu.bot_messages(admin.user_id) if m.message_id == card.message_id)
+    edited = next(
+        m for m in world.emu.bot_messages(admin.user_id) if m.message_id == card.message_id
+    )
     assert "approved by Alex Admin" in (edited.text or "")
     assert not (edited.reply_markup or {}).get("inline_keyboard")
 
@@ -49,17 +54,20 @@ async def test_admin_invites_coordinator_who_invites_and_approves_a_responder(wo
     stale_reject = button_data(admin_card, "Reject")
     await world.press(cora, world.vet_card_for(cora, "Rita Responder"), "Approve")
     assert _menu(world, rita.user_id) == list(ROLE_COMMANDS[Role.RESPONDER])
-    admin_view = next(m for m in world.emu.bot_messages(admin.user_id)
-                      if m.message_id == admin_card.message_id)
+    admin_view = next(
+        m for m in world.emu.bot_messages(admin.user_id) if m.message_id == admin_card.message_id
+    )
     assert "approved by Cora Coordinator" in (admin_view.text or "")
     # A late press on the stale card changes nothing and is answered politely.
     _, answer = await world.press_data(admin, admin_view, stale_reject)
     assert answer.get("text") == texts.BUTTON_GONE
 
     [who] = await world.say(rita, "/whoami")
-    assert "responder" in (who.text or "") and "Sudbury Intervention Team" in (who.text or "")
+    assert "responder" in (who.text or "")
+    assert "Sudbury Intervention Team" in (who.text or "")
     [help_reply] = await world.say(rita, "/help")
-    assert "/invite" not in (help_reply.text or "") and "/whoami" in (help_reply.text or "")
+    assert "/invite" not in (help_reply.text or "")
+    assert "/whoami" in (help_reply.text or "")
     [refused] = await world.say(rita, "/invite")
     assert refused.text == texts.ERRORS["not_allowed"]
 
