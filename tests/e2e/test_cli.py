@@ -179,4 +179,5 @@ async def test_run_without_a_token_serves_the_sandbox_and_stops_on_sigterm(
             await proc.wait()
     stderr = (await proc.stderr.read()).decode() if proc.stderr else ""
     assert "Traceback" not in stderr
-    assert not list(tmp_path.iterdir()), "the sandbox left files behind in the working directory"
+    leftovers = await asyncio.to_thread(lambda: list(tmp_path.iterdir()))
+    assert not leftovers, "the sandbox left files behind in the working directory"
