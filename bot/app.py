@@ -13,14 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import handlers
-from storage.db import Database, StorageError, check_sqlite, open_database, sqlite_path
-from storage.migrate import schema_is_current
-from storage.outbox_store import OutboxStore
-from storage.uow import uow_factory
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
+import handlers
 from bot.clock import Clock, SystemClock
 from bot.delivery import DeliverySettings, OutboxSender
 from bot.services.context import SecureIds, ServiceContext
@@ -28,6 +24,10 @@ from bot.services.ports import IdSource
 from bot.settings import ConfigError, Settings
 from bot.transport import AiohttpRequest
 from bot.updates import TrackingUpdateProcessor
+from storage.db import Database, StorageError, check_sqlite, open_database, sqlite_path
+from storage.migrate import schema_is_current
+from storage.outbox_store import OutboxStore
+from storage.uow import uow_factory
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 
-from storage.db import open_database
-from storage.migrate import current_revision, head_revision, upgrade
-
 from bot.app import StartupError, build_app, service_context
 from bot.cli import EXIT_OK, domain_failure, fail, wait_for_stop_signal
 from bot.domain.errors import DomainError, NotFound
@@ -15,6 +12,8 @@ from bot.domain.membership import OrgKind, Role
 from bot.services import groups, history, invites, members
 from bot.services.context import ServiceContext
 from bot.settings import Settings
+from storage.db import open_database
+from storage.migrate import current_revision, head_revision, upgrade
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:

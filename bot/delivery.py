@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from storage.outbox_store import Claimed, OutboxStore
 from telegram import (
     Bot,
     BotCommand,
@@ -40,6 +39,7 @@ from telegram import (
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.transport import delivery_uncertain
+from storage.outbox_store import Claimed, OutboxStore
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import SecretStr
-from storage.migrate import upgrade
 
 from bot.app import Homeward, build_app
 from bot.emulator import Emulator
 from bot.services import members
 from bot.settings import Settings
+from storage.migrate import upgrade
 
 SANDBOX_ADMIN_NAME = "Sandbox Admin"
 

@@ -6,11 +6,11 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bot import texts
-from bot.services.context import ServiceContext
 from telegram import Chat, Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot import texts
+from bot.services.context import ServiceContext
 from handlers import buttons, chats, gate, members
 from handlers.replies import reply
 

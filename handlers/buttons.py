@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, ContextTypes
+
 from bot import texts
 from bot.domain.errors import DomainError, NotAllowed, StaleAction
 from bot.services import buttons
@@ -12,10 +16,6 @@ from bot.services.context import ServiceContext
 from bot.services.invites import CreatedInvite
 from bot.services.members import Decision
 from bot.services.registration import Prompt
-from telegram import Update
-from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, ContextTypes
-
 from handlers.registration import send_prompt
 from handlers.replies import explain, reply
 

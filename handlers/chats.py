@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bot.services import groups
-from bot.services.context import ServiceContext
 from telegram import Chat, ChatMember, Update
 from telegram.ext import ChatMemberHandler, ContextTypes
+
+from bot.services import groups
+from bot.services.context import ServiceContext
 
 
 def build(ctx: ServiceContext) -> ChatMemberHandler[ContextTypes.DEFAULT_TYPE, None]:

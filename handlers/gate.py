@@ -14,13 +14,13 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from telegram import Chat, Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
 from bot import texts
 from bot.services import access, groups, registration
 from bot.services.access import Standing
 from bot.services.context import ServiceContext
-from telegram import Chat, Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
-
 from handlers import registration as registration_handlers
 from handlers.replies import reply
 

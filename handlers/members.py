@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
 from bot import texts
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.membership import OrgKind
 from bot.domain.outgoing import Keyboard
 from bot.services import invites, members
 from bot.services.context import ServiceContext
-from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
-
 from handlers.replies import explain, reply
 
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from telegram import Update
+
 from bot import texts
 from bot.domain.errors import DomainError, InvalidInput, InviteRefused, LockedOut, NotAllowed
 from bot.services import registration
 from bot.services.context import ServiceContext
 from bot.services.registration import Prompt, PromptKind
-from telegram import Update
-
 from handlers.replies import reply
 
 

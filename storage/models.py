@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -93,6 +94,7 @@ class MemberRow(Base):
     created_at: Mapped[datetime]
     status_changed_at: Mapped[datetime | None]
     status_changed_by: Mapped[int | None] = mapped_column(Integer)
+    unreachable_at: Mapped[datetime | None]  # Telegram refused delivery (403)
 
 
 class InviteRow(Base):
@@ -166,6 +168,7 @@ class OutboxRow(Base):
     kind: Mapped[str] = mapped_column(String(30))
     ref: Mapped[str | None] = mapped_column(String(80), index=True)
     recipient_member_id: Mapped[int | None] = mapped_column(Integer)
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime | None]  # None: as soon as possible
@@ -184,3 +187,73 @@ class GroupRow(Base):
     registered_by: Mapped[int | None] = mapped_column(Integer)
     registered_at: Mapped[datetime]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class YouthRow(Base):
+    """A sealed profile: filled in before anything happens, opened only when needed."""
+
+    __tablename__ = "youth"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    residence_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    legal_name: Mapped[str] = mapped_column(String(120))
+    preferred_name: Mapped[str] = mapped_column(String(80))
+    pronouns: Mapped[str | None] = mapped_column(String(40))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    photo_file_id: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    languages: Mapped[str | None] = mapped_column(String(120))
+    indigenous_community: Mapped[str | None] = mapped_column(String(120))
+    service_preference: Mapped[str | None] = mapped_column(String(200))
+    medical_needs: Mapped[str | None] = mapped_column(Text)
+    places: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    associates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    risk_notes: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class IncidentRow(Base):
+    """A missing-youth alert from draft to resolution. ``version`` moves on every edit;
+    an approval holds only for the version (and content hash) it approved."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_point", "last_seen_lat", "last_seen_lon"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    is_drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    draft_step: Mapped[str | None] = mapped_column(String(30))
+    youth_id: Mapped[int | None] = mapped_column(ForeignKey("youth.id"), index=True)
+    residence_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    raised_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    subject_name: Mapped[str | None] = mapped_column(String(80))
+    subject_age: Mapped[int | None] = mapped_column(Integer)
+    subject_description: Mapped[str | None] = mapped_column(Text)
+    last_seen_at: Mapped[datetime | None]
+    last_seen_lat: Mapped[float | None] = mapped_column(Float)
+    last_seen_lon: Mapped[float | None] = mapped_column(Float)
+    last_seen_label: Mapped[str | None] = mapped_column(String(200))
+    location_source: Mapped[str | None] = mapped_column(String(20))
+    clothing: Mapped[str | None] = mapped_column(Text)
+    circumstances: Mapped[str | None] = mapped_column(Text)
+    photo_file_id: Mapped[str | None] = mapped_column(String(200))
+    risk_level: Mapped[str | None] = mapped_column(String(10))
+    risk_answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    police_told: Mapped[bool | None] = mapped_column(Boolean)
+    police_report_number: Mapped[str | None] = mapped_column(String(40))
+    reach_radius_km: Mapped[float | None] = mapped_column(Float)
+    extra_org_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    approved_version: Mapped[int | None] = mapped_column(Integer)
+    approved_hash: Mapped[str | None] = mapped_column(String(64))
+    approved_by: Mapped[int | None] = mapped_column(Integer)
+    approved_at: Mapped[datetime | None]
+    rejected_reason: Mapped[str | None] = mapped_column(String(300))
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(30))

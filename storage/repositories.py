@@ -11,6 +11,10 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import CursorResult, delete, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
 from bot.domain.membership import (
     Group,
     Invite,
@@ -25,10 +29,6 @@ from bot.domain.membership import (
 from bot.domain.outgoing import Outgoing
 from bot.domain.timeline import GENESIS, Event, RecordedEvent, event_hash
 from bot.services.ports import ActionRecord, SentMessage
-from sqlalchemy import CursorResult, delete, func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-
 from storage.models import (
     AccessAttemptRow,
     ActionRow,
@@ -215,6 +215,14 @@ class SqlMembers:
             )
         ).scalar_one_or_none()
         return to_member(row) if row else None
+
+    async def mark_unreachable(self, member_id: int, *, at: datetime | None) -> None:
+        await self.s.execute(
+            update(MemberRow)
+            .where(MemberRow.id == member_id)
+            .values(unreachable_at=at)
+            .execution_options(synchronize_session=False)
+        )
 
     async def list(
         self,
@@ -483,6 +491,7 @@ class SqlOutbox:
             kind=message.kind,
             ref=message.ref,
             recipient_member_id=message.recipient_member_id,
+            incident_id=message.incident_id,
             status="pending",
             attempts=0,
             not_before=None,

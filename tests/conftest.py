@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
-from bot.clock import FakeClock
 from sqlalchemy.engine import make_url
+
+from bot.clock import FakeClock
 from storage.migrate import upgrade
 
 PG_URL = os.environ.get("HOMEWARD_TEST_DATABASE_URL")

@@ -53,6 +53,7 @@ class Outgoing:
     recipient_member_id: int | None = None
     kind: str = "notice"
     ref: str | None = None  # lets later changes find this message (edit, retract)
+    incident_id: int | None = None
 
     @classmethod
     def text(

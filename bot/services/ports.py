@@ -70,6 +70,9 @@ class MemberRepo(Protocol):
         ...
 
     async def inviter_of(self, member_id: int) -> Member | None: ...
+    async def mark_unreachable(self, member_id: int, *, at: datetime | None) -> None:
+        """Record that Telegram refused delivery to them (None: reachable again)."""
+        ...
     async def list(
         self,
         *,
@@ -202,4 +205,25 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 class IdSource(Protocol):
     def token(self, nbytes: int) -> str:
         """URL-safe random text carrying ``nbytes`` bytes of randomness."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class GeocodeResult:
+    latitude: float
+    longitude: float
+    label: str
+
+
+class GeocodingUnavailable(Exception):
+    """The geocoder timed out, failed or answered nonsense; ask for a location instead."""
+
+
+class Geocoder(Protocol):
+    async def geocode(self, query: str) -> GeocodeResult | None:
+        """Coordinates for an address typed by a person; None when nothing matches.
+
+        Only the address text is ever sent (never names or descriptions). Raises
+        :class:`GeocodingUnavailable` when the service cannot answer.
+        """
         ...

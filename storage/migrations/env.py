@@ -6,6 +6,7 @@ import asyncio
 
 from alembic import context
 from sqlalchemy.engine import Connection
+
 from storage.db import open_database
 from storage.models import Base
 

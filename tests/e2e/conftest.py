@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
+
 from bot.app import Homeward, build_app
 from bot.clock import FakeClock
 from bot.emulator import Emulator, EmuMessage
 from bot.emulator.limits import LimitConfig
 from bot.services import members
 from bot.settings import AreaSettings, load_settings
-from pydantic import SecretStr
 
 TOKEN = "123456789:AAE_e2e_test_token_for_the_emulator_x"
 TIMEOUT = 10.0

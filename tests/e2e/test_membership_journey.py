@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot import texts
 from bot.domain.membership import ROLE_COMMANDS, OrgKind, Role
 from bot.services import members
-
 from tests.e2e.conftest import World, button_data
 
 

@@ -14,9 +14,10 @@ from datetime import UTC, datetime  # noqa: E402
 
 import aiohttp  # noqa: E402
 import pytest  # noqa: E402
+from telegram import Bot  # noqa: E402
+
 from bot.clock import FakeClock  # noqa: E402
 from bot.emulator import Emulator  # noqa: E402
-from telegram import Bot  # noqa: E402
 
 TOKEN = "123456789:AAE_test_token_for_emulator_only_xx"
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import aiohttp
 import pytest
+
 from bot.clock import FakeClock, SystemClock
 from bot.emulator import Emulator, Fault
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from bot.emulator import Emulator, Fault
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.emulator import Emulator, Fault
 
 from .conftest import call
 

@@ -6,10 +6,11 @@ import contextlib
 import html
 
 import pytest
-from bot.emulator.html import parse_html, render, utf16_len
-from bot.emulator.models import ApiError
 from hypothesis import given
 from hypothesis import strategies as st
+
+from bot.emulator.html import parse_html, render, utf16_len
+from bot.emulator.models import ApiError
 
 
 def test_visible_text_and_entities() -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from bot.clock import FakeClock
-from bot.emulator import Emulator, Fault
 from telegram import (
     Bot,
     BotCommand,
@@ -21,6 +19,9 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
 )
+
+from bot.clock import FakeClock
+from bot.emulator import Emulator, Fault
 
 from .conftest import TOKEN
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from bot.clock import FakeClock
-from bot.emulator import Emulator
 from telegram import Bot
 from telegram.error import RetryAfter
+
+from bot.clock import FakeClock
+from bot.emulator import Emulator
 
 from .conftest import call
 

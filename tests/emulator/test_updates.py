@@ -9,9 +9,10 @@ from datetime import timedelta
 import aiohttp
 import pytest
 from aiohttp import web
+from telegram import Update
+
 from bot.clock import FakeClock
 from bot.emulator import Emulator
-from telegram import Update
 
 from .conftest import call
 

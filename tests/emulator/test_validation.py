@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
-from bot.clock import FakeClock
-from bot.emulator import Emulator
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
+
+from bot.clock import FakeClock
+from bot.emulator import Emulator
 
 from .conftest import call
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+
 from bot.logging_setup import RedactingFilter, configure_logging
 
 TOKEN = "1234567890:AAEhBP0av28dkfP5kgBBf-xk4mE9nMTu_Wg"

@@ -18,6 +18,10 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest
+
 from bot.transport import (
     AiohttpRequest,
     ConnectFailed,
@@ -27,9 +31,6 @@ from bot.transport import (
     ReadTimedOut,
     delivery_uncertain,
 )
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import NetworkError, TimedOut
-from telegram.request import BaseRequest
 
 TOKEN = "1234567890:AAEhBP0av28dkfP5kgBBf-xk4mE9nMTu_Wg"
 TOKEN_ID = TOKEN.split(":", 1)[0]

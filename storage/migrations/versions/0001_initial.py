@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import storage.models
 from alembic import op
+
+import storage.models
 
 revision: str = "0001"
 down_revision: str | None = None
