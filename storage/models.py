@@ -257,3 +257,16 @@ class IncidentRow(Base):
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str | None] = mapped_column(String(30))
+
+
+class FormRow(Base):
+    """A guided conversation in progress (one per member); survives restarts."""
+
+    __tablename__ = "forms"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    step: Mapped[str | None] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
