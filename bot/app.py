@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
@@ -19,6 +20,7 @@ from telegram.ext import Application, ApplicationBuilder
 import handlers
 from bot.clock import Clock, SystemClock
 from bot.delivery import DeliverySettings, OutboxSender
+from bot.geocoding import ManagedGeocoder, build_geocoder
 from bot.services.context import SecureIds, ServiceContext
 from bot.services.ports import IdSource
 from bot.settings import ConfigError, Settings
@@ -45,6 +47,7 @@ class Homeward:
     sender: OutboxSender
     store: OutboxStore
     processor: TrackingUpdateProcessor
+    geocoder: ManagedGeocoder
     _lock: IO[str] | None = field(default=None, repr=False)
     _started: bool = False
 
@@ -75,6 +78,7 @@ class Homeward:
                 "Turn it on with @BotFather (/setprivacy).",
                 me.username,
             )
+        await self.geocoder.start()
         await app.start()
         await self.sender.start()
         self._started = True
@@ -98,6 +102,7 @@ class Homeward:
             await app.shutdown()
         finally:
             self._started = False
+            await self.geocoder.close()
             await self.db.dispose()
             if self._lock is not None:
                 self._lock.close()
@@ -164,15 +169,19 @@ def build_app(
             group_per_minute=settings.delivery.group_per_minute,
         ),
         instance=instance or "local",
+        clock=clock or SystemClock(),
     )
+    geocoder = build_geocoder(settings.geocoding)
     ctx = ServiceContext(
         uow=uow_factory(db.sessions, on_outbox_commit=sender.wake),
         clock=clock or SystemClock(),
         ids=ids or SecureIds(),
         membership=settings.membership.policy(),
+        geocoder=geocoder,
+        zone=ZoneInfo(settings.timezone),
     )
     handlers.register(application, ctx)
-    return Homeward(settings, db, ctx, application, sender, store, processor)
+    return Homeward(settings, db, ctx, application, sender, store, processor, geocoder)
 
 
 def service_context(
@@ -184,4 +193,5 @@ def service_context(
         clock=clock or SystemClock(),
         ids=SecureIds(),
         membership=settings.membership.policy(),
+        zone=ZoneInfo(settings.timezone),
     )

@@ -27,7 +27,7 @@ _TOKEN_RE: Final = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
 _URL_TOKEN_RE: Final = re.compile(r"(/(?:file/)?bot)[^/\s\"'<>]*(?::|%3[Aa])[^/\s\"'<>?#]*")
 
 # Loggers that log request URLs (with the token) at INFO.
-_QUIET_LOGGERS: Final = ("httpx", "httpcore", "aiohttp.access", "alembic")
+_QUIET_LOGGERS: Final = ("httpx", "httpcore", "aiohttp.access", "alembic", "geopy")
 
 # Attributes every LogRecord has; anything else was passed via ``extra=``.
 _STANDARD_ATTRS: Final = frozenset(

@@ -72,6 +72,8 @@ async def start_sandbox(settings: Settings) -> Sandbox:
                         "poll_timeout_seconds": 10,
                     }
                 ),
+                # Nothing leaves the machine in the sandbox: no address lookups.
+                "geocoding": settings.geocoding.model_copy(update={"enabled": False}),
                 "database": settings.database.model_copy(update={"url": SecretStr(db_url)}),
             }
         )

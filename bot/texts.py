@@ -63,6 +63,8 @@ def role_name(role: Role) -> str:
 
 def describe_area(area: ServiceArea) -> str:
     parts: list[str] = []
+    if area.names:
+        return "; ".join(esc(n) for n in area.names)
     if area.has_point:
         parts.append(f"within {area.radius_km:g} km of {area.latitude:.4f}, {area.longitude:.4f}")
     parts.extend(esc(n) for n in area.names)
@@ -248,6 +250,12 @@ COMMAND_DESCRIPTIONS: dict[str, str] = {
     "remove": "End a membership",
     "orgs": "List organisations",
     "neworg": "Add an organisation",
+    "cancel": "Stop what you are filling in",
+    "missing": "Raise the alarm: a youth is missing",
+    "found": "The youth is found: close the alert",
+    "edit": "Change an alert (goes back to a coordinator)",
+    "youth": "Youth profiles in your care",
+    "addyouth": "Add a youth profile",
 }
 
 

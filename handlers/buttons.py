@@ -8,14 +8,19 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
-from bot import texts
+from bot import texts, texts_alerts
 from bot.domain.errors import DomainError, NotAllowed, StaleAction
-from bot.services import buttons
+from bot.domain.outgoing import Outgoing, Priority
+from bot.services import buttons, outbox
 from bot.services.actions import parse_callback_data
+from bot.services.alerts import VetOutcome
 from bot.services.context import ServiceContext
+from bot.services.forms import FormCancelled, FormDone, FormPrompt
 from bot.services.invites import CreatedInvite
 from bot.services.members import Decision
+from bot.services.profiles import ProfileView
 from bot.services.registration import Prompt
+from handlers import forms as form_handlers
 from handlers.registration import send_prompt
 from handlers.replies import explain, reply
 
@@ -86,4 +91,62 @@ async def _render(
     if isinstance(outcome, Prompt):
         await send_prompt(ctx, chat_id, outcome)
         return None
+    if isinstance(outcome, FormPrompt | FormDone | FormCancelled):
+        await form_handlers.send(ctx, chat_id, outcome)
+        return None
+    if isinstance(outcome, VetOutcome):
+        return await _render_vetting(ctx, chat_id, outcome)
+    if isinstance(outcome, ProfileView):
+        await _send_profile(ctx, chat_id, outcome)
+        return "Opened (recorded)"
+    if isinstance(outcome, buttons.SensitiveSent):
+        return "Sent to you privately. Your view is recorded."
     return None
+
+
+async def _render_vetting(ctx: ServiceContext, chat_id: int, outcome: VetOutcome) -> str | None:
+    code = outcome.incident.code
+    if outcome.what == "approved":
+        return f"{code} approved: sending to {outcome.recipients} people"
+    if outcome.what == "rejected":
+        return f"{code} rejected; the residence has been told"
+    if outcome.what == "reject_menu":
+        await reply(
+            ctx,
+            chat_id,
+            f"Why is {texts.esc(code)} not being sent?",
+            keyboard=tuple((b,) for b in outcome.reason_choices),
+        )
+        return None
+    if outcome.what == "orgs_menu":
+        if not outcome.org_choices:
+            return "There are no other organisations to add"
+        await reply(
+            ctx,
+            chat_id,
+            f"Which organisation should {texts.esc(code)} also reach?",
+            keyboard=tuple((b,) for b in outcome.org_choices),
+        )
+        return None
+    return f"{code} updated; the vetting card has been refreshed"
+
+
+async def _send_profile(ctx: ServiceContext, chat_id: int, view: ProfileView) -> None:
+    text = texts_alerts.profile_card(view.youth, view.residence_name)
+    messages: list[Outgoing] = []
+    if view.youth.photo_file_id:
+        caption = f"<b>{texts.esc(view.youth.preferred_name)}</b> (sealed profile photo)"
+        messages.append(
+            Outgoing.photo(
+                chat_id,
+                view.youth.photo_file_id,
+                caption=caption,
+                protect_content=True,
+                priority=Priority.REPLY,
+                kind="profile",
+            )
+        )
+    messages.append(
+        Outgoing.text(chat_id, text, protect_content=True, priority=Priority.REPLY, kind="profile")
+    )
+    await outbox.enqueue(ctx, messages)

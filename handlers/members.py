@@ -14,6 +14,7 @@ from bot.domain.membership import OrgKind
 from bot.domain.outgoing import Keyboard
 from bot.services import invites, members
 from bot.services.context import ServiceContext
+from handlers import forms as form_handlers
 from handlers.replies import explain, reply
 
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -114,5 +115,14 @@ def build(ctx: ServiceContext) -> list[BaseHandler[Update, ContextTypes.DEFAULT_
     handlers: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]] = [
         CommandHandler(name, _command(ctx, body), filters=private) for name, body in table.items()
     ]
-    handlers.append(MessageHandler(private, _command(ctx, _unknown)))
+    unknown = _command(ctx, _unknown)
+
+    async def anything_else(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        is_command = bool(message and message.text and message.text.startswith("/"))
+        if not is_command and await form_handlers.on_message(ctx, update):
+            return
+        await unknown(update, context)
+
+    handlers.append(MessageHandler(private, anything_else))
     return handlers

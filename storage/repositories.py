@@ -33,6 +33,7 @@ from storage.models import (
     AccessAttemptRow,
     ActionRow,
     GroupRow,
+    IncidentRow,
     InviteRow,
     MemberRow,
     OrganisationRow,
@@ -237,6 +238,18 @@ class SqlMembers:
             query = query.where(MemberRow.role.in_([r.value for r in roles]))
         rows = (await self.s.execute(query.execution_options(populate_existing=True))).scalars()
         return [to_member(r) for r in rows]
+
+    async def incident_approver(self, incident_id: int) -> Member | None:
+        """The member who approved an incident (any status), or None."""
+        row = (
+            await self.s.execute(
+                select(MemberRow)
+                .join(IncidentRow, IncidentRow.approved_by == MemberRow.id)
+                .where(IncidentRow.id == incident_id)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        return to_member(row) if row else None
 
 
 class SqlOrganisations:
@@ -503,18 +516,48 @@ class SqlOutbox:
         return row.id
 
     async def sent_for_ref(self, ref: str) -> list[SentMessage]:
+        return await self._sent(OutboxRow.ref == ref)
+
+    async def sent_for_incident(
+        self, incident_id: int, *, kinds: Sequence[str]
+    ) -> list[SentMessage]:
+        return await self._sent(
+            OutboxRow.incident_id == incident_id, OutboxRow.kind.in_(list(kinds))
+        )
+
+    async def _sent(self, *conditions: Any) -> list[SentMessage]:
         rows = (
             await self.s.execute(
-                select(OutboxRow.id, OutboxRow.chat_id, OutboxRow.message_id, OutboxRow.sent_at)
+                select(
+                    OutboxRow.id,
+                    OutboxRow.chat_id,
+                    OutboxRow.message_id,
+                    OutboxRow.sent_at,
+                    OutboxRow.method,
+                    OutboxRow.recipient_member_id,
+                )
                 .where(
-                    OutboxRow.ref == ref,
+                    *conditions,
                     OutboxRow.status == "sent",
                     OutboxRow.message_id.is_not(None),
                 )
                 .order_by(OutboxRow.id)
             )
         ).all()
-        return [SentMessage(r[0], r[1], int(r[2] or 0), r[3]) for r in rows]
+        return [SentMessage(r[0], r[1], int(r[2] or 0), r[3], r[4], r[5]) for r in rows]
+
+    async def cancel_for_incident(self, incident_id: int, *, kinds: Sequence[str]) -> int:
+        result = await self.s.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.incident_id == incident_id,
+                OutboxRow.kind.in_(list(kinds)),
+                OutboxRow.status == "pending",
+            )
+            .values(status="cancelled")
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result)
 
     async def cancel_pending(
         self, *, ref: str | None = None, recipient_member_id: int | None = None

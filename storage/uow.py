@@ -8,6 +8,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.alerts_repo import SqlForms, SqlIncidents, SqlReach, SqlYouth
 from storage.repositories import (
     SqlActions,
     SqlAttempts,
@@ -42,6 +43,10 @@ class SqlUnitOfWork:
         self.timeline = SqlTimeline(session)
         self.outbox = SqlOutbox(session)
         self.groups = SqlGroups(session)
+        self.youth = SqlYouth(session)
+        self.incidents = SqlIncidents(session)
+        self.forms = SqlForms(session)
+        self.reach = SqlReach(session)
         return self
 
     async def __aexit__(

@@ -176,17 +176,18 @@ class Group:
     active: bool = True
 
 
-_EVERYONE = ("help", "whoami")
+_EVERYONE = ("help", "whoami", "cancel")
+_KEEPERS = ("missing", "found", "edit", "youth", "addyouth")
 _VETTERS = ("invite", "members", "suspend", "reinstate", "remove", "orgs")
 
 # The command menu (and /help) each role sees; nothing else is offered to them.
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.RESIDENCE_STAFF: _EVERYONE,
+    Role.RESIDENCE_STAFF: (*_EVERYONE, *_KEEPERS),
     Role.RESPONDER: _EVERYONE,
     Role.POLICE: _EVERYONE,
     Role.CHILD_PROTECTION: _EVERYONE,
-    Role.COORDINATOR: _EVERYONE + _VETTERS,
-    Role.ADMIN: (*_EVERYONE, *_VETTERS, "neworg"),
+    Role.COORDINATOR: (*_EVERYONE, *_KEEPERS, *_VETTERS),
+    Role.ADMIN: (*_EVERYONE, *_KEEPERS, *_VETTERS, "neworg"),
 }
 
 

@@ -67,6 +67,7 @@ class Outgoing:
         recipient_member_id: int | None = None,
         kind: str = "notice",
         ref: str | None = None,
+        incident_id: int | None = None,
     ) -> Outgoing:
         params: dict[str, Any] = {
             "text": text,
@@ -85,11 +86,80 @@ class Outgoing:
             recipient_member_id=recipient_member_id,
             kind=kind,
             ref=ref,
+            incident_id=incident_id,
+        )
+
+    @classmethod
+    def photo(
+        cls,
+        chat_id: int,
+        file_id: str,
+        *,
+        caption: str,
+        keyboard: Keyboard = (),
+        protect_content: bool = False,
+        priority: Priority = Priority.NOTICE,
+        recipient_member_id: int | None = None,
+        kind: str = "notice",
+        ref: str | None = None,
+        incident_id: int | None = None,
+    ) -> Outgoing:
+        params: dict[str, Any] = {"photo": file_id, "caption": caption, "parse_mode": "HTML"}
+        if keyboard:
+            params["reply_markup"] = keyboard_to_api(keyboard)
+        if protect_content:
+            params["protect_content"] = True
+        return cls(
+            "sendPhoto",
+            chat_id,
+            params,
+            priority=priority,
+            recipient_member_id=recipient_member_id,
+            kind=kind,
+            ref=ref,
+            incident_id=incident_id,
+        )
+
+    @classmethod
+    def delete(cls, chat_id: int, message_id: int, *, incident_id: int | None = None) -> Outgoing:
+        return cls(
+            "deleteMessage",
+            chat_id,
+            {"message_id": message_id},
+            priority=Priority.ALERT,
+            kind="retract",
+            incident_id=incident_id,
+        )
+
+    @classmethod
+    def replace_photo(
+        cls, chat_id: int, message_id: int, *, caption: str, incident_id: int | None = None
+    ) -> Outgoing:
+        """Swap a photo older than Telegram's delete window for the neutral placeholder."""
+        return cls(
+            "editMessageMedia",
+            chat_id,
+            {
+                "message_id": message_id,
+                "placeholder": True,
+                "caption": caption,
+                "parse_mode": "HTML",
+            },
+            priority=Priority.ALERT,
+            kind="retract",
+            incident_id=incident_id,
         )
 
     @classmethod
     def edit_text(
-        cls, chat_id: int, message_id: int, text: str, *, keyboard: Keyboard = ()
+        cls,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        keyboard: Keyboard = (),
+        incident_id: int | None = None,
+        priority: Priority = Priority.REPLY,
     ) -> Outgoing:
         params: dict[str, Any] = {
             "message_id": message_id,
@@ -99,7 +169,14 @@ class Outgoing:
         }
         if keyboard:
             params["reply_markup"] = keyboard_to_api(keyboard)
-        return cls("editMessageText", chat_id, params, priority=Priority.REPLY, kind="edit")
+        return cls(
+            "editMessageText",
+            chat_id,
+            params,
+            priority=priority,
+            kind="edit",
+            incident_id=incident_id,
+        )
 
     @classmethod
     def set_commands(cls, chat_id: int, commands: list[tuple[str, str]]) -> Outgoing:

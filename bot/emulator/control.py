@@ -130,13 +130,13 @@ class Control:
 
     async def add_fault(self, request: web.Request) -> web.StreamResponse:
         body = await _body(request)
-        fields = {f.name for f in dataclasses.fields(Fault)}
-        unknown = set(body) - fields
+        fields = [f.name for f in dataclasses.fields(Fault) if f.init]
+        unknown = set(body) - set(fields)
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
         fault = Fault(**body)
         self.emu.inject_fault(fault)
-        return web.json_response(dataclasses.asdict(fault), status=201)
+        return web.json_response({name: getattr(fault, name) for name in fields}, status=201)
 
     async def clear_faults(self, request: web.Request) -> web.StreamResponse:
         self.emu.clear_faults()

@@ -33,6 +33,10 @@ def _is_loopback(host: str) -> bool:
 class Emulator:
     """A loopback Telegram Bot API server for tests (see the package docstring).
 
+    ``latency_seconds`` holds back every answer (not long polls) by that long, after the
+    request took effect, like a network round trip. Each recorded :class:`Call` carries
+    ``received``/``answered`` (``time.monotonic()``) for timing assertions.
+
     ``clock`` dates messages and drives the 48-hour delete rule and the 24-hour expiry
     of undelivered updates; ``limits_clock`` (its ``monotonic()``) paces flood limits.
 
@@ -54,6 +58,7 @@ class Emulator:
         enforce_limits: bool = True,
         limit_config: LimitConfig | None = None,
         privacy_mode: bool = True,
+        latency_seconds: float = 0.0,
     ) -> None:
         if ":" not in token or not token.split(":", 1)[0].isdigit():
             raise ValueError("token must look like '<bot id>:<secret>'")
@@ -65,6 +70,7 @@ class Emulator:
         self.limiter = RateLimiter(self.limits_clock, limit_config)
         self.api = BotApi(self.state, self.limiter, enforce_limits)
         self.server = Server(self.state, self.api)
+        self.server.latency_seconds = latency_seconds
         self.injector = Injector(self.state)
         self.pusher = WebhookPusher(self.state)
         self._runner: web.AppRunner | None = None
@@ -72,6 +78,18 @@ class Emulator:
         self._port = 0
 
     # --- lifecycle ---------------------------------------------------------------
+    @property
+    def latency_seconds(self) -> float:
+        return self.server.latency_seconds
+
+    @latency_seconds.setter
+    def latency_seconds(self, value: float) -> None:
+        self.server.latency_seconds = max(0.0, value)
+
+    @property
+    def port(self) -> int:
+        return self._port
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         if not _is_loopback(host):
             raise ValueError(f"the emulator binds to loopback only, not {host!r}")

@@ -1,7 +1,8 @@
 """Flood limits, modelled as token buckets on ``limits_clock.monotonic()``.
 
 Every sending method (sendMessage, sendPhoto, sendLocation, sendVenue) and every edit
-(editMessageText, editMessageCaption, editMessageReplyMarkup) takes one token from
+(editMessageText, editMessageCaption, editMessageReplyMarkup,
+editMessageMedia) takes one token from
 *each* bucket that applies, and only if all of them have a whole token:
 
 * overall:           capacity 30, refills 30 tokens/s  (about 30 messages/s);
@@ -24,7 +25,9 @@ from bot.emulator.models import ApiError
 
 SENDING_METHODS = frozenset({"sendmessage", "sendphoto", "sendlocation", "sendvenue"})
 EPSILON = 1e-9  # float slack, so refills of exactly 1/rate seconds count as whole tokens
-EDIT_METHODS = frozenset({"editmessagetext", "editmessagecaption", "editmessagereplymarkup"})
+EDIT_METHODS = frozenset(
+    {"editmessagetext", "editmessagecaption", "editmessagereplymarkup", "editmessagemedia"}
+)
 
 
 @dataclass

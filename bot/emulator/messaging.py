@@ -208,6 +208,45 @@ async def edit_message_caption(api: BotApi, params: JSON, files: dict[str, bytes
     return _apply_edit(api, message, changes)
 
 
+async def edit_message_media(api: BotApi, params: JSON, files: dict[str, bytes]) -> Any:
+    """Photo to photo (by file_id or upload), with its caption. Bots may edit their own
+    messages at any age (only deletion has the 48-hour rule)."""
+    message = _editable(api, params)
+    media = params.get("media")
+    if not isinstance(media, dict):
+        raise bad_request("can't parse InputMedia JSON object")
+    if media.get("type") != "photo":
+        raise bad_request("the emulator only edits media to a photo")
+    if message.photo_file_id is None:
+        raise bad_request("there is no media in the message to edit")
+    state = api.state
+    source = media.get("media")
+    upload: bytes | None = None
+    if isinstance(source, str) and source.startswith("attach://"):
+        upload = files.get(source.removeprefix("attach://"))
+        if upload is None:
+            raise bad_request("can't find attached file")
+        if not upload:
+            raise bad_request("IMAGE_PROCESS_FAILED")
+    elif not isinstance(source, str) or not source:
+        raise bad_request("there is no photo in the request")
+    elif source not in state.files:
+        raise bad_request("wrong file identifier/HTTP URL specified")
+    parse_mode = get_str(media, "parse_mode")
+    raw_caption = get_str(media, "caption")
+    caption, entities = api.render_text(raw_caption, parse_mode, caption=True)
+    markup = api.validate_markup(params.get("reply_markup"))
+    file_id = state.store_file(upload).file_id if upload is not None else str(source)
+    changes = {
+        "photo_file_id": file_id,
+        "caption": caption,
+        "raw_caption": raw_caption,
+        "entities": entities,
+        "reply_markup": markup,
+    }
+    return _apply_edit(api, message, changes)
+
+
 async def edit_message_reply_markup(api: BotApi, params: JSON, files: dict[str, bytes]) -> Any:
     message = _editable(api, params)
     markup = api.validate_markup(params.get("reply_markup"))
@@ -255,6 +294,7 @@ HANDLERS: dict[str, Handler] = {
     "editmessagetext": edit_message_text,
     "editmessagecaption": edit_message_caption,
     "editmessagereplymarkup": edit_message_reply_markup,
+    "editmessagemedia": edit_message_media,
     "deletemessage": delete_message,
     "answercallbackquery": answer_callback_query,
 }

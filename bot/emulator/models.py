@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -133,6 +134,8 @@ class Call:
     response: JSON
     at: datetime
     chat_id: int | None = None
+    received: float = 0.0  # time.monotonic() when the request arrived
+    answered: float = 0.0  # time.monotonic() when the answer was sent (0: none was sent)
 
     @property
     def ok(self) -> bool:
@@ -155,7 +158,9 @@ class Fault:
 
     ``method`` (case-insensitive) and ``chat_id`` narrow which requests match (``None``
     matches any); ``times`` is how many matching requests are affected (``None``: until
-    :meth:`Emulator.clear_faults`).
+    :meth:`Emulator.clear_faults`). ``probability`` < 1 makes each matching request
+    affected only with that chance (drawn from ``seed``); with ``retry_after_max`` a 429
+    picks its ``retry_after`` uniformly from ``retry_after``..``retry_after_max``.
     """
 
     kind: str
@@ -165,8 +170,15 @@ class Fault:
     retry_after: int = 3
     description: str | None = None
     migrate_to_chat_id: int | None = None
+    probability: float = 1.0
+    retry_after_max: int | None = None
+    seed: int | None = None
+    rng: random.Random = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)  # noqa: S311 - test faults, not security
+        if not 0.0 < self.probability <= 1.0:
+            raise ValueError("probability must be in (0, 1]")
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; use one of {sorted(FAULT_KINDS)}")
         if self.times is not None and self.times < 1:
@@ -177,14 +189,21 @@ class Fault:
             return False
         return self.chat_id is None or self.chat_id == chat_id
 
+    def fires(self) -> bool:
+        """Whether a matching request is affected this time (see ``probability``)."""
+        return self.probability >= 1.0 or self.rng.random() < self.probability
+
     def error(self, chat_id: int | None) -> ApiError | None:
         """The API error this fault answers with (None for connection-level faults)."""
         custom = self.description
         if self.kind == "429":
+            seconds = self.retry_after
+            if self.retry_after_max is not None and self.retry_after_max > seconds:
+                seconds = self.rng.randint(seconds, self.retry_after_max)
             return ApiError(
                 429,
-                custom or f"Too Many Requests: retry after {self.retry_after}",
-                {"retry_after": self.retry_after},
+                custom or f"Too Many Requests: retry after {seconds}",
+                {"retry_after": seconds},
             )
         if self.kind in {"500", "502", "503"}:
             default = {

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hmac
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -110,6 +111,9 @@ class Server:
         self.api = api
         self.faults: list[Fault] = []
         self.stopped = asyncio.Event()
+        # Seconds every answer (except long-polling getUpdates) is held back: network and
+        # server time, after the request took effect.
+        self.latency_seconds = 0.0
 
     def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self.handle_api)
@@ -117,7 +121,7 @@ class Server:
 
     def take_fault(self, method: str, chat_id: int | None) -> Fault | None:
         for fault in self.faults:
-            if fault.matches(method, chat_id):
+            if fault.matches(method, chat_id) and fault.fires():
                 if fault.times is not None:
                     fault.times -= 1
                     if fault.times <= 0:
@@ -126,10 +130,26 @@ class Server:
         return None
 
     def record(
-        self, method: str, params: JSON, status: int, response: JSON, chat_id: int | None, at: Any
-    ) -> None:
-        self.state.calls.append(Call(method, params, status, response, at, chat_id))
+        self,
+        method: str,
+        params: JSON,
+        status: int,
+        response: JSON,
+        chat_id: int | None,
+        at: Any,
+        received: float = 0.0,
+    ) -> Call:
+        call = Call(method, params, status, response, at, chat_id, received=received)
+        self.state.calls.append(call)
         self.state.notify()
+        return call
+
+    async def respond(self, call: Call, body: JSON, status: int) -> web.StreamResponse:
+        """Answer after the configured latency, noting when the answer left."""
+        if self.latency_seconds > 0 and call.method.lower() != "getupdates":
+            await asyncio.sleep(self.latency_seconds)
+        call.answered = time.monotonic()
+        return web.json_response(body, status=status)
 
     async def hold(self, request: web.Request, close: bool) -> web.StreamResponse:
         """Answer nothing: optionally close the connection, then wait to be cancelled."""
@@ -144,6 +164,7 @@ class Server:
 
     async def handle_api(self, request: web.Request) -> web.StreamResponse:
         at = self.state.clock.now()
+        received = time.monotonic()
         method = request.match_info["method"]
         try:
             params, files = await read_params(request)
@@ -163,17 +184,19 @@ class Server:
             fault_error = fault.error(chat_id)
             if fault_error is not None:
                 body = fault_error.to_json()
-                self.record(method, params, fault_error.code, body, chat_id, at)
-                return web.json_response(body, status=fault_error.code)
+                call = self.record(method, params, fault_error.code, body, chat_id, at, received)
+                return await self.respond(call, body, fault_error.code)
             if fault.kind in {"refuse", "timeout"}:
-                self.record(method, params, 0, {"ok": False, "fault": fault.kind}, chat_id, at)
+                self.record(
+                    method, params, 0, {"ok": False, "fault": fault.kind}, chat_id, at, received
+                )
                 return await self.hold(request, close=fault.kind == "refuse")
         status, body = await self.answer(method, params, files)
         if fault is not None and fault.kind == "drop_after_store":
-            self.record(method, params, 0, body, chat_id, at)
+            self.record(method, params, 0, body, chat_id, at, received)
             return await self.hold(request, close=True)
-        self.record(method, params, status, body, chat_id, at)
-        return web.json_response(body, status=status)
+        call = self.record(method, params, status, body, chat_id, at, received)
+        return await self.respond(call, body, status)
 
     async def answer(self, method: str, params: JSON, files: dict[str, bytes]) -> tuple[int, JSON]:
         try:

@@ -7,16 +7,32 @@ raises :class:`NotAllowed` (and is audited); nothing changes in either case.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from bot.domain.errors import NotAllowed, StaleAction
 from bot.domain.membership import Role
 from bot.domain.outgoing import Button
-from bot.services import access, actions, history, invites, members, registration
+from bot.services import (
+    access,
+    actions,
+    alerts,
+    fanout,
+    forms,
+    history,
+    invites,
+    members,
+    profiles,
+    registration,
+)
+from bot.services.alerts import VetOutcome
 from bot.services.context import ServiceContext
+from bot.services.forms import FormReply
 from bot.services.invites import CreatedInvite
 from bot.services.members import Decision
 from bot.services.ports import ActionRecord, UnitOfWork
+from bot.services.profiles import ProfileView
 from bot.services.registration import Prompt
 
 
@@ -26,10 +42,36 @@ class InviteOrgChoice:
     choices: list[Button]
 
 
-Outcome = InviteOrgChoice | CreatedInvite | Decision | Prompt
+@dataclass(frozen=True, slots=True)
+class SensitiveSent:
+    youth_id: int
+
+
+Outcome = (
+    InviteOrgChoice
+    | CreatedInvite
+    | Decision
+    | Prompt
+    | FormReply
+    | VetOutcome
+    | ProfileView
+    | SensitiveSent
+)
+
+VETTING: dict[str, Callable[..., Coroutine[Any, Any, VetOutcome]]] = {
+    "alert.approve": alerts.approve,
+    "alert.reject_menu": alerts.reject_menu,
+    "alert.reject": alerts.reject,
+    "alert.reach": alerts.change_reach,
+    "alert.risk": alerts.change_risk,
+    "alert.orgs_menu": alerts.orgs_menu,
+    "alert.add_org": alerts.add_org,
+}
 
 
 async def press(ctx: ServiceContext, *, telegram_id: int, token: str) -> Outcome:
+    if await _is_profile_view(ctx, token):
+        return await _view_profile(ctx, telegram_id=telegram_id, token=token)
     try:
         async with ctx.uow() as uow:
             record = await actions.resolve(uow, ctx, token=token, telegram_id=telegram_id)
@@ -77,4 +119,26 @@ async def _dispatch(
             member_id=int(record.payload["member_id"]),
             approve=record.action == "member.approve",
         )
+    if record.action == "form.choice":
+        return await forms.press(uow, ctx, telegram_id=telegram_id, payload=record.payload)
+    if record.action in VETTING:
+        return await VETTING[record.action](uow, ctx, actor=actor, payload=record.payload)
+    if record.action == "alert.sensitive":
+        youth_id = await fanout.sensitive_details(
+            uow, ctx, actor=actor, incident_id=int(record.payload["incident"])
+        )
+        return SensitiveSent(youth_id)
     raise StaleAction(f"unknown action {record.action!r}")
+
+
+async def _is_profile_view(ctx: ServiceContext, token: str) -> bool:
+    async with ctx.uow() as uow:
+        record = await uow.actions.get(token)
+    return record is not None and record.action == "youth.view"
+
+
+async def _view_profile(ctx: ServiceContext, *, telegram_id: int, token: str) -> ProfileView:
+    # Opening a profile records the view in its own transaction (profiles.view).
+    async with ctx.uow() as uow:
+        record = await actions.resolve(uow, ctx, token=token, telegram_id=telegram_id)
+    return await profiles.view(ctx, telegram_id=telegram_id, youth_id=int(record.payload["youth"]))

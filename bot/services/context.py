@@ -5,9 +5,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.services.ports import IdSource, UnitOfWorkFactory
+from bot.domain.incidents import RiskLevel
+from bot.domain.membership import Role
+from bot.domain.reach import DEFAULT_RADIUS_KM
+from bot.domain.visibility import DEFAULT_VISIBILITY, AlertField
+from bot.services.ports import Geocoder, IdSource, UnitOfWorkFactory
 
 
 class SecureIds:
@@ -43,8 +48,22 @@ class MembershipPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertPolicy:
+    radius_km: dict[RiskLevel, float] = field(default_factory=lambda: dict(DEFAULT_RADIUS_KM))
+    visibility: dict[Role, frozenset[AlertField]] = field(
+        default_factory=lambda: dict(DEFAULT_VISIBILITY)
+    )
+    # Telegram lets a bot delete its messages for 48 h; stay clear of the edge.
+    delete_window: timedelta = timedelta(hours=47, minutes=30)
+    form_timeout: timedelta = timedelta(hours=12)
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceContext:
     uow: UnitOfWorkFactory
     clock: Clock
     ids: IdSource
     membership: MembershipPolicy = field(default_factory=MembershipPolicy)
+    alerts: AlertPolicy = field(default_factory=AlertPolicy)
+    geocoder: Geocoder | None = None
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/Toronto"))

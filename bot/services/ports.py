@@ -26,6 +26,7 @@ from bot.domain.membership import (
 )
 from bot.domain.outgoing import Outgoing
 from bot.domain.timeline import Event, RecordedEvent
+from bot.services.ports_alerts import FormRepo, IncidentRepo, ReachRepo, YouthRepo
 
 
 class MemberRepo(Protocol):
@@ -73,12 +74,16 @@ class MemberRepo(Protocol):
     async def mark_unreachable(self, member_id: int, *, at: datetime | None) -> None:
         """Record that Telegram refused delivery to them (None: reachable again)."""
         ...
+
     async def list(
         self,
         *,
         statuses: Sequence[MemberStatus] | None = None,
         roles: Sequence[Role] | None = None,
     ) -> list[Member]: ...
+    async def incident_approver(self, incident_id: int) -> Member | None:
+        """The member who approved the incident (whatever their status now), or None."""
+        ...
 
 
 class OrganisationRepo(Protocol):
@@ -150,11 +155,20 @@ class SentMessage:
     chat_id: int
     message_id: int
     sent_at: datetime | None
+    method: str = "sendMessage"
+    recipient_member_id: int | None = None
 
 
 class OutboxRepo(Protocol):
     async def add(self, message: Outgoing, *, at: datetime) -> int: ...
     async def sent_for_ref(self, ref: str) -> list[SentMessage]: ...
+    async def sent_for_incident(
+        self, incident_id: int, *, kinds: Sequence[str]
+    ) -> list[SentMessage]: ...
+    async def cancel_for_incident(self, incident_id: int, *, kinds: Sequence[str]) -> int:
+        """Cancel this incident's messages of these kinds not yet handed to Telegram."""
+        ...
+
     async def cancel_pending(
         self, *, ref: str | None = None, recipient_member_id: int | None = None
     ) -> int:
@@ -188,6 +202,14 @@ class UnitOfWork(Protocol):
     def outbox(self) -> OutboxRepo: ...
     @property
     def groups(self) -> GroupRepo: ...
+    @property
+    def youth(self) -> YouthRepo: ...
+    @property
+    def incidents(self) -> IncidentRepo: ...
+    @property
+    def forms(self) -> FormRepo: ...
+    @property
+    def reach(self) -> ReachRepo: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

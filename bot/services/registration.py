@@ -24,7 +24,7 @@ from bot.domain.membership import (
 )
 from bot.domain.outgoing import Button, Keyboard, Outgoing, Priority
 from bot.services import actions, history, invites
-from bot.services.context import ServiceContext
+from bot.services.context import NamedArea, ServiceContext
 from bot.services.ports import ActionRecord, UnitOfWork
 
 INVITE_FAILURE = "invite"
@@ -142,7 +142,7 @@ async def answer_text(ctx: ServiceContext, *, telegram_id: int, text: str) -> Pr
             if area is None:
                 prompt = await _prompt_for_step(uow, ctx, member, again=True)
             else:
-                prompt = await _finish(uow, ctx, member, ServiceArea(names=(area.name,)))
+                prompt = await _finish(uow, ctx, member, _named(area))
         elif step is RegistrationStep.RADIUS:
             radius = parse_radius(text, ctx.membership.max_radius_km)
             if radius is None:
@@ -197,7 +197,7 @@ async def press(
     if record.action == "reg.area" and step is RegistrationStep.AREA:
         area = ctx.membership.named_area(str(record.payload.get("name", "")))
         if area is not None:
-            return await _finish(uow, ctx, member, ServiceArea(names=(area.name,)))
+            return await _finish(uow, ctx, member, _named(area))
     if record.action == "reg.radius" and step is RegistrationStep.RADIUS:
         radius = parse_radius(str(record.payload.get("km")), ctx.membership.max_radius_km)
         if radius is not None:
@@ -245,6 +245,16 @@ async def _reload(uow: UnitOfWork, member_id: int) -> Member:
     if member is None:
         raise NotFound("member")
     return member
+
+
+def _named(area: NamedArea) -> ServiceArea:
+    # A named area is a configured circle; copying it makes reach one geometric query.
+    return ServiceArea(
+        latitude=area.latitude,
+        longitude=area.longitude,
+        radius_km=area.radius_km,
+        names=(area.name,),
+    )
 
 
 def _with_radius(area: ServiceArea, radius: float) -> ServiceArea:

@@ -1,0 +1,110 @@
+"""Storage interfaces for youth profiles, incidents, forms and reach queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.domain.incidents import Incident, IncidentStatus, Youth
+from bot.domain.membership import Member, Role
+
+
+class YouthRepo(Protocol):
+    async def add(
+        self, *, residence_org_id: int, created_by: int | None, at: datetime, fields: dict[str, Any]
+    ) -> Youth: ...
+    async def get(self, youth_id: int) -> Youth | None: ...
+    async def list_for_residence(self, residence_org_id: int) -> list[Youth]: ...
+    async def list_all(self) -> list[Youth]: ...
+    async def update(self, youth_id: int, *, at: datetime, fields: dict[str, Any]) -> None: ...
+
+
+class IncidentRepo(Protocol):
+    async def add(self, *, fields: dict[str, Any]) -> Incident: ...
+    async def get(self, incident_id: int) -> Incident | None: ...
+    async def get_by_code(self, code: str) -> Incident | None: ...
+    async def list(
+        self,
+        *,
+        statuses: Sequence[IncidentStatus] | None = None,
+        residence_org_id: int | None = None,
+    ) -> list[Incident]: ...
+    async def approve(
+        self,
+        incident_id: int,
+        *,
+        version: int,
+        content_hash: str,
+        by_member_id: int,
+        at: datetime,
+    ) -> bool:
+        """PENDING -> ACTIVE for exactly this version and content, never by its raiser."""
+        ...
+
+    async def reject(
+        self, incident_id: int, *, version: int, by_member_id: int, reason: str, at: datetime
+    ) -> bool: ...
+    async def revise(
+        self,
+        incident_id: int,
+        *,
+        expected_version: int,
+        fields: dict[str, Any],
+        content_hash: str,
+        back_to_vetting: bool,
+    ) -> bool:
+        """Apply an edit as a new version; False if someone else changed it first."""
+        ...
+
+    async def resolve(
+        self, incident_id: int, *, by_member_id: int, outcome: str, at: datetime
+    ) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FormState:
+    id: int
+    member_id: int
+    kind: str
+    step: str | None
+    data: dict[str, Any]
+    updated_at: datetime
+
+
+class FormRepo(Protocol):
+    async def get(self, member_id: int) -> FormState | None: ...
+    async def start(
+        self, *, member_id: int, kind: str, step: str | None, data: dict[str, Any], at: datetime
+    ) -> FormState: ...
+    async def save(
+        self,
+        form_id: int,
+        *,
+        expected_step: str | None,
+        step: str | None,
+        data: dict[str, Any],
+        at: datetime,
+    ) -> bool:
+        """Move the form on, only if it is still at ``expected_step`` (double taps lose)."""
+        ...
+
+    async def delete(self, member_id: int) -> None: ...
+
+
+class ReachRepo(Protocol):
+    async def members_near(
+        self,
+        *,
+        latitude: float,
+        longitude: float,
+        radius_km: float,
+        roles: Sequence[Role] | None = None,
+    ) -> list[Member]:
+        """Active members whose service area meets a circle of ``radius_km`` (exact)."""
+        ...
+
+    async def members_of_orgs(
+        self, org_ids: Sequence[int], *, roles: Sequence[Role] | None = None
+    ) -> list[Member]: ...

@@ -1,0 +1,374 @@
+"""Editing an alert, and resolving it: /found pulls the details back out of every chat.
+
+An edit is a new version: if the alert was already approved, the approval no
+longer holds and nothing of the new version goes out until a coordinator
+approves it again. When the youth is found, every alert message still under
+Telegram's 48-hour delete window is deleted, older ones are edited to a short
+note (photos replaced by a neutral placeholder), anything not yet sent is
+cancelled, and each recipient gets one notice to delete saved copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot import texts_alerts
+from bot.domain.errors import NotAllowed, NotFound, StaleAction
+from bot.domain.forms import FormSpec, Parsed, Step, StepKind
+from bot.domain.incidents import (
+    OPEN_STATUSES,
+    Incident,
+    IncidentStatus,
+    LocationSource,
+    Outcome,
+    content_hash,
+)
+from bot.domain.membership import Member, Role
+from bot.domain.outgoing import Outgoing, Priority
+from bot.services import access, alerts, history
+from bot.services.context import ServiceContext
+from bot.services.fanout import ALERT_KINDS
+from bot.services.forms import FormBehaviour
+from bot.services.ports import UnitOfWork
+
+
+def may_handle(member: Member, incident: Incident) -> bool:
+    """Staff of the youth's residence, coordinators and administrators."""
+    if member.role in (Role.COORDINATOR, Role.ADMIN):
+        return True
+    return member.role is Role.RESIDENCE_STAFF and member.org_id == incident.residence_org_id
+
+
+async def open_incidents_for(uow: UnitOfWork, member: Member) -> list[Incident]:
+    return [
+        i for i in await uow.incidents.list(statuses=list(OPEN_STATUSES)) if may_handle(member, i)
+    ]
+
+
+async def _incident_choices(uow: UnitOfWork, member: Member) -> list[tuple[str, str]]:
+    choices = []
+    for incident in await open_incidents_for(uow, member):
+        youth = await uow.youth.get(incident.youth_id) if incident.youth_id else None
+        name = youth.preferred_name if youth else (incident.subject_name or "unnamed")
+        choices.append((str(incident.id), f"{incident.code}: {name}"[:60]))
+    return choices
+
+
+# /found --------------------------------------------------------------------------------------
+
+OUTCOME_LABELS = (
+    (Outcome.RETURNED.value, "Returned to the residence"),
+    (Outcome.FOUND_SAFE.value, "Found safe elsewhere"),
+    (Outcome.HOSPITAL.value, "In hospital"),
+    (Outcome.WITH_POLICE.value, "With police"),
+    (Outcome.OTHER.value, "Other"),
+)
+
+FOUND_STEPS = (
+    Step("incident", StepKind.CHOICE, skip_if=lambda d: d.get("incident") is not None),
+    Step("outcome", StepKind.CHOICE, choices=OUTCOME_LABELS),
+    Step("confirm", StepKind.CHOICE, choices=(("yes", "Yes, close it and pull details back"),)),
+)
+
+
+class MarkFound(FormBehaviour):
+    kind = "alert.found"
+    spec = FormSpec(kind, FOUND_STEPS)
+
+    async def choices(
+        self,
+        uow: UnitOfWork,
+        ctx: ServiceContext,
+        member: Member,
+        step: Step,
+        data: dict[str, Any],
+    ) -> list[tuple[str, str]]:
+        if step.key == "incident":
+            return await _incident_choices(uow, member)
+        return list(step.choices)
+
+    async def complete(
+        self, uow: UnitOfWork, ctx: ServiceContext, member: Member, data: dict[str, Any]
+    ) -> Resolution:
+        return await resolve(
+            uow,
+            ctx,
+            actor=member,
+            incident_id=int(data["incident"]),
+            outcome=Outcome(data["outcome"]),
+        )
+
+
+async def start_found(ctx: ServiceContext, *, telegram_id: int) -> Any:
+    from bot.services import forms
+
+    async with ctx.uow() as uow:
+        member = await access.require_command(uow, telegram_id=telegram_id, command="found")
+        open_ones = await open_incidents_for(uow, member)
+        if not open_ones:
+            raise NotFound("no open alert you can close")
+        data = {"incident": str(open_ones[0].id)} if len(open_ones) == 1 else {}
+        reply = await forms.begin(uow, ctx, member=member, kind=MarkFound.kind, data=data)
+        await uow.commit()
+    return reply
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    incident: Incident
+    deleted: int
+    edited: int
+    cancelled: int
+    notified: int
+
+
+async def resolve(
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, incident_id: int, outcome: Outcome
+) -> Resolution:
+    incident = await uow.incidents.get(incident_id)
+    if incident is None:
+        raise NotFound("incident")
+    if not may_handle(actor, incident):
+        raise NotAllowed("not your residence's alert")
+    now = ctx.clock.now()
+    if not await uow.incidents.resolve(
+        incident.id, by_member_id=actor.id, outcome=outcome.value, at=now
+    ):
+        raise StaleAction("this alert is already closed")
+    resolved = await uow.incidents.get(incident.id)
+    if resolved is None:
+        raise NotFound("incident")
+    await history.record(
+        uow,
+        ctx,
+        action="incident.resolved",
+        subject_type="incident",
+        subject_id=incident.id,
+        actor=actor,
+        incident_id=incident.id,
+        details={"outcome": outcome.value, "youth_id": incident.youth_id},
+    )
+    result = await retract(uow, ctx, resolved, now)
+    await history.record(
+        uow,
+        ctx,
+        action="incident.retracted",
+        subject_type="incident",
+        subject_id=incident.id,
+        actor=actor,
+        incident_id=incident.id,
+        details={
+            "deleted": result.deleted,
+            "edited": result.edited,
+            "cancelled": result.cancelled,
+            "notified": result.notified,
+        },
+    )
+    return result
+
+
+async def retract(
+    uow: UnitOfWork, ctx: ServiceContext, incident: Incident, now: datetime
+) -> Resolution:
+    cancelled = await uow.outbox.cancel_for_incident(incident.id, kinds=ALERT_KINDS)
+    deleted = edited = 0
+    note = texts_alerts.retracted_note(incident)
+    recipients: dict[int, int | None] = {}
+    for sent in await uow.outbox.sent_for_incident(incident.id, kinds=ALERT_KINDS):
+        if sent.recipient_member_id is not None and sent.method != "deleteMessage":
+            recipients.setdefault(sent.chat_id, sent.recipient_member_id)
+        young = sent.sent_at is not None and now - sent.sent_at < ctx.alerts.delete_window
+        if young:
+            message = Outgoing.delete(sent.chat_id, sent.message_id, incident_id=incident.id)
+            deleted += 1
+        elif sent.method == "sendPhoto":
+            message = Outgoing.replace_photo(
+                sent.chat_id, sent.message_id, caption=note, incident_id=incident.id
+            )
+            edited += 1
+        else:
+            message = Outgoing.edit_text(
+                sent.chat_id,
+                sent.message_id,
+                note,
+                incident_id=incident.id,
+                priority=Priority.ALERT,
+            )
+            edited += 1
+        await uow.outbox.add(message, at=now)
+    notice = texts_alerts.resolved_notice(incident)
+    for chat_id, member_id in recipients.items():
+        await uow.outbox.add(
+            Outgoing.text(
+                chat_id,
+                notice,
+                priority=Priority.ALERT,
+                recipient_member_id=member_id,
+                kind="resolved",
+                incident_id=incident.id,
+            ),
+            at=now,
+        )
+    return Resolution(incident, deleted, edited, cancelled, len(recipients))
+
+
+# Edits ---------------------------------------------------------------------------------------
+
+EDITABLE = (
+    ("clothing", "Clothing"),
+    ("circumstances", "Circumstances"),
+    ("location", "Last-seen place"),
+    ("last_seen", "Last-seen time"),
+    ("photo", "Photo"),
+)
+
+
+def _not(field: str) -> Any:
+    def skip(d: Mapping[str, Any]) -> bool:
+        return d.get("field") != field
+
+    return skip
+
+
+EDIT_STEPS = (
+    Step("incident", StepKind.CHOICE, skip_if=lambda d: d.get("incident") is not None),
+    Step("field", StepKind.CHOICE, choices=EDITABLE),
+    Step("clothing", StepKind.TEXT, max_len=300, skip_if=_not("clothing")),
+    Step("circumstances", StepKind.TEXT, max_len=500, skip_if=_not("circumstances")),
+    Step("location", StepKind.LOCATION, skip_if=_not("location")),
+    Step(
+        "location_confirm",
+        StepKind.YES_NO,
+        skip_if=lambda d: (
+            d.get("field") != "location" or (d.get("location") or {}).get("source") != "address"
+        ),
+    ),
+    Step("last_seen", StepKind.WHEN, choices=alerts.WHEN_SHORTCUTS, skip_if=_not("last_seen")),
+    Step("photo", StepKind.PHOTO, skip_if=_not("photo")),
+)
+
+
+class EditAlert(FormBehaviour):
+    kind = "alert.edit"
+    spec = FormSpec(kind, EDIT_STEPS)
+
+    async def choices(
+        self,
+        uow: UnitOfWork,
+        ctx: ServiceContext,
+        member: Member,
+        step: Step,
+        data: dict[str, Any],
+    ) -> list[tuple[str, str]]:
+        if step.key == "incident":
+            return await _incident_choices(uow, member)
+        if step.key == "location":
+            return [("unknown", "I don't know where")]
+        return list(step.choices)
+
+    async def resolve_shortcut(
+        self,
+        uow: UnitOfWork,
+        ctx: ServiceContext,
+        member: Member,
+        step: Step,
+        value: str,
+        data: dict[str, Any],
+    ) -> Parsed:
+        if value == "unknown":
+            return Parsed.good(
+                {"latitude": None, "longitude": None, "label": None, "source": "none"}
+            )
+        return Parsed.bad("choice")
+
+    def after_step(self, data: dict[str, Any], step: Step, ctx: ServiceContext) -> str | None:
+        if step.key == "location_confirm" and data.get("location_confirm") is False:
+            data["location"] = None
+            return "location"
+        return None
+
+    async def complete(
+        self, uow: UnitOfWork, ctx: ServiceContext, member: Member, data: dict[str, Any]
+    ) -> Incident:
+        return await edit(uow, ctx, actor=member, incident_id=int(data["incident"]), data=data)
+
+
+async def start_edit(ctx: ServiceContext, *, telegram_id: int) -> Any:
+    from bot.services import forms
+
+    async with ctx.uow() as uow:
+        member = await access.require_command(uow, telegram_id=telegram_id, command="edit")
+        open_ones = await open_incidents_for(uow, member)
+        if not open_ones:
+            raise NotFound("no open alert you can edit")
+        data = {"incident": str(open_ones[0].id)} if len(open_ones) == 1 else {}
+        reply = await forms.begin(uow, ctx, member=member, kind=EditAlert.kind, data=data)
+        await uow.commit()
+    return reply
+
+
+async def edit(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    *,
+    actor: Member,
+    incident_id: int,
+    data: dict[str, Any],
+) -> Incident:
+    incident = await uow.incidents.get(incident_id)
+    if incident is None or incident.status not in OPEN_STATUSES:
+        raise NotFound("open incident")
+    if not may_handle(actor, incident):
+        raise NotAllowed("not your residence's alert")
+    field = data["field"]
+    changes: dict[str, Any] = {}
+    if field in ("clothing", "circumstances"):
+        changes[field] = data[field]
+    elif field == "photo":
+        changes["photo_file_id"] = data["photo"]
+    elif field == "last_seen":
+        changes["last_seen_at"] = datetime.fromisoformat(data["last_seen"])
+    elif field == "location":
+        location = data["location"] or {}
+        changes.update(
+            latitude=location.get("latitude"),
+            longitude=location.get("longitude"),
+            location_label=location.get("label"),
+            location_source=LocationSource(location.get("source") or "none"),
+        )
+    hash_fields = {**alerts.fields_of(incident), **changes}
+    hash_fields.pop("location_source", None)
+    was_active = incident.status is IncidentStatus.ACTIVE
+    won = await uow.incidents.revise(
+        incident.id,
+        expected_version=incident.version,
+        fields=changes,
+        content_hash=content_hash(alerts.hashable(hash_fields)),
+        back_to_vetting=True,
+    )
+    if not won:
+        raise StaleAction("the alert changed meanwhile")
+    revised = await uow.incidents.get(incident.id)
+    if revised is None:
+        raise NotFound("incident")
+    await history.record(
+        uow,
+        ctx,
+        action="incident.edited",
+        subject_type="incident",
+        subject_id=incident.id,
+        actor=actor,
+        incident_id=incident.id,
+        details={"field": field, "version": revised.version, "approval_invalidated": was_active},
+    )
+    # Old vetting cards describe an old version; fresh cards go to the vetters.
+    await uow.outbox.cancel_pending(ref=f"vet:{incident.id}")
+    await alerts.send_vetting_cards(uow, ctx, revised)
+    return revised
+
+
+def form_behaviours() -> list[FormBehaviour]:
+    return [MarkFound(), EditAlert()]

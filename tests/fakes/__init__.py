@@ -1,0 +1,1 @@
+"""In-process fakes of the external services Homeward talks to (reusable across test suites)."""
