@@ -17,10 +17,12 @@ from pydantic import SecretStr
 
 from bot.app import Homeward, build_app
 from bot.clock import FakeClock
+from bot.domain.membership import MemberStatus, OrgKind, Role, ServiceArea
 from bot.emulator import Emulator, EmuMessage
 from bot.emulator.limits import LimitConfig
 from bot.services import members
 from bot.settings import AreaSettings, load_settings
+from tests.fakes.nominatim import FakeNominatim
 
 TOKEN = "123456789:AAE_e2e_test_token_for_the_emulator_x"
 TIMEOUT = 10.0
@@ -47,6 +49,71 @@ class World:
         first, _, last = name.partition(" ")
         user = self.emu.add_user(first_name=first, last_name=last or None, username=username)
         return Person(user.id, name)
+
+    async def member(
+        self,
+        name: str,
+        role: Role,
+        org_id: int | None,
+        *,
+        area: tuple[float, float, float] | None = (46.49, -80.99, 25.0),
+        username: str | None = None,
+    ) -> Person:
+        """Seed an already-vetted member directly (setup for journeys beyond membership)."""
+        person = self.person(name, username=username)
+        async with self.hw.ctx.uow() as uow:
+            member = await uow.members.add(
+                telegram_id=person.user_id,
+                name=name,
+                role=role,
+                org_id=org_id,
+                status=MemberStatus.ACTIVE,
+                registration_step=None,
+                created_at=self.clock.now(),
+            )
+            if area is not None:
+                await uow.members.update_registration(
+                    member.id,
+                    step=None,
+                    area=ServiceArea(latitude=area[0], longitude=area[1], radius_km=area[2]),
+                )
+            await uow.commit()
+        return person
+
+    async def org(self, kind: OrgKind, name: str, point: tuple[float, float] | None = None) -> int:
+        org = await members.create_org(
+            self.hw.ctx,
+            actor_telegram_id=None,
+            kind=kind,
+            name=name,
+            latitude=point[0] if point else None,
+            longitude=point[1] if point else None,
+        )
+        return org.id
+
+    async def send_photo(self, person: Person, data: bytes) -> list[EmuMessage]:
+        before = self._last_id(person.user_id)
+        self.emu.send_photo(person.user_id, data)
+        await self.settle()
+        return self._new_bot_messages(person.user_id, before)
+
+    async def answer(self, person: Person, *steps: str | tuple[float, float]) -> EmuMessage:
+        """Answer a form: text, a location tuple, or ``"[Label]"`` to press a button on the
+        last question. Returns the bot's last message."""
+        existing = self.emu.bot_messages(person.user_id)
+        last: EmuMessage | None = existing[-1] if existing else None
+        for step in steps:
+            if isinstance(step, tuple):
+                replies = await self.share_location(person, *step)
+            elif step.startswith("[") and step.endswith("]"):
+                assert last is not None
+                replies, _ = await self.press(person, last, step[1:-1])
+            else:
+                replies = await self.say(person, step)
+            assert replies, f"no reply to {step!r}"
+            last = replies[-1]
+        assert last is not None
+        return last
 
     async def admin(self, name: str = "Alex Admin") -> Person:
         person = self.person(name, username="alex_admin")
@@ -179,9 +246,21 @@ async def emulator(clock: FakeClock) -> AsyncIterator[Emulator]:
         await emu.stop()
 
 
+ADDRESSES = {
+    "100 Elm Street, Sudbury": (46.4917, -80.9930, "100 Elm Street, Sudbury, Ontario"),
+    "Union Station, Toronto": (43.6453, -79.3806, "Union Station, Toronto, Ontario"),
+}
+
+
+@pytest.fixture
+async def nominatim() -> AsyncIterator[FakeNominatim]:
+    async with FakeNominatim(ADDRESSES) as fake:
+        yield fake
+
+
 @pytest.fixture
 async def world(
-    emulator: Emulator, database_url: str, clock: FakeClock, tmp_path: Any
+    emulator: Emulator, database_url: str, clock: FakeClock, nominatim: FakeNominatim
 ) -> AsyncIterator[World]:
     settings = load_settings(
         None,
@@ -193,6 +272,7 @@ async def world(
         },
         database={"url": SecretStr(database_url)},
         delivery={"per_chat_per_second": 100, "per_chat_burst": 100, "group_per_minute": 1000},
+        geocoding=nominatim.settings().model_dump(),
         membership={
             "areas": [
                 AreaSettings(name="Greater Sudbury", latitude=46.49, longitude=-80.99, radius_km=40)

@@ -1,0 +1,216 @@
+"""The heart of Homeward, end to end: profile, /missing, vetting, scoped and redacted
+delivery, edits that need a fresh approval, /found and pulling details back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from bot import texts
+from bot.domain.membership import OrgKind, Role
+from tests.e2e.conftest import Person, World, button_data
+
+CANARY_RISK = "CANARY_RISK_TRAFFICKING_91c2"
+CANARY_ASSOCIATE = "CANARY_ASSOC_5e1d"
+CANARY_MEDICAL = "CANARY_MED_33aa"
+MAPLE_HOUSE = (46.4950, -80.9990)
+SUDBURY = (46.49, -80.99)
+TORONTO = (43.65, -79.38)
+
+
+@dataclass
+class Cast:
+    admin: Person
+    cora: Person  # coordinator in Sudbury
+    sam: Person  # residence staff at Maple House
+    pat: Person  # police officer in Sudbury
+    rita: Person  # responder in Sudbury
+    fay: Person  # responder in Toronto (out of area)
+    sid: Person  # suspended responder in Sudbury
+    stranger: Person
+
+
+async def cast(world: World) -> Cast:
+    maple = await world.org(OrgKind.RESIDENCE, "Maple House", MAPLE_HOUSE)
+    team = await world.org(OrgKind.INTERVENTION_TEAM, "Sudbury Intervention Team")
+    police = await world.org(OrgKind.POLICE_SERVICE, "Greater Sudbury Police")
+    admin = await world.member("Alex Admin", Role.ADMIN, None, area=None)
+    cora = await world.member("Cora Coordinator", Role.COORDINATOR, team, area=(*SUDBURY, 40))
+    sam = await world.member("Sam Staff", Role.RESIDENCE_STAFF, maple, area=(*MAPLE_HOUSE, 5))
+    pat = await world.member("Pat Police", Role.POLICE, police, area=(*SUDBURY, 20))
+    rita = await world.member("Rita Responder", Role.RESPONDER, team, area=(*SUDBURY, 10))
+    fay = await world.member("Fay Faraway", Role.RESPONDER, team, area=(*TORONTO, 25))
+    sid = await world.member("Sid Suspended", Role.RESPONDER, team, area=(*SUDBURY, 10))
+    async with world.hw.ctx.uow() as uow:
+        member = await uow.members.get_by_telegram_id(sid.user_id)
+        assert member is not None
+        await uow.members.change_status(
+            member.id,
+            expected=[member.status],
+            new=member.status.SUSPENDED,
+            at=world.clock.now(),
+            by_member_id=None,
+        )
+        await uow.commit()
+    return Cast(admin, cora, sam, pat, rita, fay, sid, world.person("Some Stranger"))
+
+
+async def add_profile(world: World, staff: Person, *, canaries: bool) -> None:
+    await world.say(staff, "/addyouth")
+    await world.answer(
+        staff,
+        "Jordan Alexander Smith",
+        "Jay",
+        "they/them",
+        "2011-05-02",
+        "[Skip]",
+        "5 ft 2, slim, short dyed-blue hair, nose ring",
+        "English, Ojibwe",
+        "[Skip]",
+        CANARY_MEDICAL if canaries else "[Skip]",
+        (46.4900, -80.9800),
+        "Bus terminal",
+        "[Skip]",
+        f"{CANARY_ASSOCIATE}, Dee" if canaries else "[Skip]",
+        CANARY_RISK if canaries else "Has run to the bus terminal before",
+        "[Save profile]",
+    )
+
+
+async def raise_alert(world: World, staff: Person) -> str:
+    reply = await world.say(staff, "/missing")
+    assert "Who is missing" in (reply[-1].text or "")
+    last = await world.answer(
+        staff,
+        "[Jay]",
+        "[30 minutes ago]",
+        "100 Elm Street, Sudbury",
+    )
+    assert "100 Elm Street, Sudbury, Ontario" in (last.text or "")
+    last = await world.answer(
+        staff,
+        "[Yes]",
+        "Black hoodie, grey joggers, red backpack",
+        "Left after an argument at dinner; said she was going to see a friend downtown",
+        "[Skip]",
+        "[Yes]",
+        "[No]",
+        "[No]",
+        "[Yes]",
+        "[Yes]",
+        "2026-123456",
+    )
+    assert "Check before sending" in (last.text or "")
+    assert "HIGH" in (last.text or "")
+    done = await world.answer(staff, "[Send to a coordinator]")
+    assert "with a coordinator to vet" in (done.text or "")
+    code = (done.text or "").split("Alert ")[1].split(" ")[0]
+    return code
+
+
+def requests_text(world: World) -> str:
+    return json.dumps([c.params for c in world.emu.calls], default=str)
+
+
+def alert_cards(world: World, person: Person) -> list[str]:
+    return [
+        m.text or m.caption or ""
+        for m in world.emu.bot_messages(person.user_id)
+        if "MISSING YOUTH" in (m.text or m.caption or "")
+    ]
+
+
+async def test_alert_reaches_the_right_people_with_only_their_fields(world: World) -> None:
+    c = await cast(world)
+    await add_profile(world, c.sam, canaries=True)
+    code = await raise_alert(world, c.sam)
+
+    # Vetting: the coordinator covering the point gets the card; nobody else gets anything.
+    card = next(
+        m for m in world.emu.bot_messages(c.cora.user_id) if "VETTING NEEDED" in (m.text or "")
+    )
+    assert code in (card.text or "")
+    assert "HIGH" in (card.text or "")
+    assert "1 police officer" in (card.text or "")
+    for person in (c.pat, c.rita, c.fay):
+        assert alert_cards(world, person) == []
+
+    _, answer = await world.press(c.cora, card, "Approve and send")
+    assert "approved" in answer.get("text", "")
+
+    # Reach: in-area police, responder, residence staff and the coordinator; not Toronto,
+    # not the suspended responder, not the stranger.
+    for person in (c.pat, c.rita, c.sam, c.cora):
+        assert len(alert_cards(world, person)) == 1, person.name
+    for person in (c.fay, c.sid, c.stranger, c.admin):
+        assert alert_cards(world, person) == [], person.name
+
+    [police_card] = alert_cards(world, c.pat)
+    [responder_card] = alert_cards(world, c.rita)
+    assert "Jordan Alexander Smith" in police_card
+    assert "Risk: HIGH" in police_card
+    assert "argument at dinner" in police_card
+    assert "Jay" in responder_card
+    assert "Jordan" not in responder_card
+    assert "Risk" not in responder_card
+    assert "argument" not in responder_card
+    assert "Black hoodie" in responder_card
+
+    alert_calls = [
+        c_
+        for c_ in world.emu.calls
+        if "MISSING YOUTH" in str(c_.params.get("text") or c_.params.get("caption"))
+    ]
+    assert alert_calls
+    assert all(c_.params.get("protect_content") is True for c_ in alert_calls)
+    recorded = requests_text(world)
+    for canary in (CANARY_RISK, CANARY_ASSOCIATE, CANARY_MEDICAL):
+        assert canary not in recorded
+
+    # The staff member who raised it hears that it went out.
+    assert any(
+        "approved and is going to" in (m.text or "") for m in world.emu.bot_messages(c.sam.user_id)
+    )
+
+
+async def test_self_approval_is_refused_and_a_forged_press_changes_nothing(world: World) -> None:
+    c = await cast(world)
+    await add_profile(world, c.sam, canaries=False)
+    # A coordinator raises an alert: the card goes to the other vetters, never to them.
+    await world.say(c.cora, "/missing")
+    reply = await world.answer(
+        c.cora,
+        "[Jay]",
+        "[Just now]",
+        "[I don't know where]",
+        "blue coat",
+        "walked out",
+        "[Skip]",
+        "[No]",
+        "[No]",
+        "[No]",
+        "[No]",
+        "[No]",
+        "[Send to a coordinator]",
+    )
+    assert "with a coordinator to vet" in (reply.text or "")
+    assert not any(
+        "VETTING NEEDED" in (m.text or "") for m in world.emu.bot_messages(c.cora.user_id)
+    )
+    admin_card = next(
+        m for m in world.emu.bot_messages(c.admin.user_id) if "VETTING NEEDED" in (m.text or "")
+    )
+    assert "No usable location" in (admin_card.text or "")
+    approve = button_data(admin_card, "Approve and send")
+
+    # The raiser replays the admin's button: refused, nothing sent.
+    _, answer = await world.press_data(c.cora, admin_card, approve)
+    assert answer.get("text") == texts.BUTTON_NOT_YOURS
+    assert alert_cards(world, c.sam) == []
+
+    # The admin approves: no location, so only the residence's staff are reached.
+    _, answer = await world.press(c.admin, admin_card, "Approve and send")
+    assert "approved" in answer.get("text", "")
+    assert len(alert_cards(world, c.sam)) == 1
+    for person in (c.pat, c.rita, c.cora, c.fay):
+        assert alert_cards(world, person) == [], person.name
