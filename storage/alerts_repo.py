@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.geo import Point
+from bot.domain.geo import Point, haversine_coords
 from bot.domain.incidents import (
     Incident,
     IncidentStatus,
@@ -21,7 +21,6 @@ from bot.domain.incidents import (
     Youth,
 )
 from bot.domain.membership import Member, MemberStatus, Role, ServiceArea
-from bot.domain.reach import reaches
 from bot.services.ports_alerts import FormState
 from storage.models import FormRow, IncidentRow, MemberRow, YouthRow
 from storage.repositories import to_member
@@ -445,7 +444,7 @@ class SqlReach:
         radius_km: float,
         roles: Sequence[Role] | None = None,
     ) -> list[Member]:
-        point = Point(latitude, longitude)
+        Point(latitude, longitude)  # validates: refuse NaN, inf and out-of-range input
         widest = (
             await self.s.execute(
                 select(func.max(MemberRow.area_radius_km)).where(
@@ -468,8 +467,15 @@ class SqlReach:
         if roles is not None:
             query = query.where(MemberRow.role.in_([r.value for r in roles]))
         rows = (await self.s.execute(query)).all()
-        members = [_light_member(r) for r in rows]
-        return [m for m in members if reaches(m.area, point, radius_km)]
+        # Exact distance on the raw rows first; build objects only for the matches.
+        return [
+            _light_member(r)
+            for r in rows
+            if r[5] is not None
+            and r[6] is not None
+            and r[7] is not None
+            and haversine_coords(latitude, longitude, r[5], r[6]) <= r[7] + radius_km
+        ]
 
     async def members_of_orgs(
         self, org_ids: Sequence[int], *, roles: Sequence[Role] | None = None

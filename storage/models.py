@@ -78,7 +78,11 @@ class OrganisationRow(Base):
 
 class MemberRow(Base):
     __tablename__ = "members"
-    __table_args__ = (Index("ix_members_area", "area_lat", "area_lon"),)
+    __table_args__ = (
+        # Radius search: equality on status, then a range on latitude, then longitude.
+        Index("ix_members_reach", "status", "area_lat", "area_lon"),
+        Index("ix_members_radius", "status", "area_radius_km"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     name: Mapped[str] = mapped_column(String(80))

@@ -40,7 +40,12 @@ def validate_radius_km(radius_km: float, *, maximum: float = 500.0) -> float:
 
 
 def haversine_km(a: Point, b: Point) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
+    return haversine_coords(a.latitude, a.longitude, b.latitude, b.longitude)
+
+
+def haversine_coords(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float:
+    """Great-circle distance in km between already-validated coordinates."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (lat_a, lon_a, lat_b, lon_b))
     dlat = lat2 - lat1
     dlon = lon2 - lon1
     h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
