@@ -48,6 +48,7 @@ class Homeward:
     store: OutboxStore
     processor: TrackingUpdateProcessor
     geocoder: ManagedGeocoder
+    requests: tuple[AiohttpRequest, ...] = ()
     _lock: IO[str] | None = field(default=None, repr=False)
     _started: bool = False
 
@@ -102,6 +103,10 @@ class Homeward:
             await app.shutdown()
         finally:
             self._started = False
+            # A start that failed half-way leaves PTB's sessions open: close them here.
+            for request in self.requests:
+                if request.is_initialized:
+                    await request.shutdown()
             await self.geocoder.close()
             await self.db.dispose()
             if self._lock is not None:
@@ -144,15 +149,17 @@ def build_app(
     store = OutboxStore(db)
     tg = settings.telegram
     processor = TrackingUpdateProcessor(tg.concurrent_updates)
+    api_request = AiohttpRequest(connection_pool_size=max(8, settings.delivery.concurrency * 2))
+    poll_request = AiohttpRequest(
+        connection_pool_size=2, read_timeout=tg.poll_timeout_seconds + 10.0
+    )
     application = (
         ApplicationBuilder()
         .token(token.get_secret_value())
         .base_url(tg.base_url)
         .base_file_url(tg.file_url())
-        .request(AiohttpRequest(connection_pool_size=max(8, settings.delivery.concurrency * 2)))
-        .get_updates_request(
-            AiohttpRequest(connection_pool_size=2, read_timeout=tg.poll_timeout_seconds + 10.0)
-        )
+        .request(api_request)
+        .get_updates_request(poll_request)
         .concurrent_updates(processor)
         .job_queue(None)
         .build()
@@ -181,7 +188,17 @@ def build_app(
         zone=ZoneInfo(settings.timezone),
     )
     handlers.register(application, ctx)
-    return Homeward(settings, db, ctx, application, sender, store, processor, geocoder)
+    return Homeward(
+        settings,
+        db,
+        ctx,
+        application,
+        sender,
+        store,
+        processor,
+        geocoder,
+        requests=(api_request, poll_request),
+    )
 
 
 def service_context(

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 
+from telegram.error import InvalidToken
+
 from bot.app import StartupError, build_app, service_context
 from bot.cli import EXIT_OK, domain_failure, fail, wait_for_stop_signal
 from bot.domain.errors import DomainError, NotFound
 from bot.domain.membership import OrgKind, Role
+from bot.logging_setup import RedactingFilter
 from bot.services import groups, history, invites, members
 from bot.services.context import ServiceContext
 from bot.settings import Settings
@@ -28,9 +31,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     except StartupError as exc:
         await homeward.stop()
         return fail(str(exc))
+    except InvalidToken:
+        await homeward.stop()
+        return fail("telegram.token: rejected by Telegram (check the token from @BotFather)")
     except Exception as exc:
         await homeward.stop()
-        return fail(f"could not start: {type(exc).__name__}: {exc}")
+        # Library messages can quote the token or a URL that contains it.
+        detail = RedactingFilter(settings.secrets()).redact(str(exc))
+        return fail(f"could not start: {type(exc).__name__}: {detail}")
     print(
         f"Homeward is running as @{homeward.application.bot.username}. Stop with Ctrl-C.",
         flush=True,

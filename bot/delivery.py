@@ -74,7 +74,7 @@ class DeliverySettings:
     idle_poll_seconds: float = 1.0
     notice_batch_seconds: float = 5.0
     degraded_after_seconds: float = 120.0
-    revocation_sweep_seconds: float = 0.5
+    revocation_sweep_seconds: float = 0.25
 
 
 def _wall() -> datetime:
@@ -117,6 +117,10 @@ class Pacer:
         self._lock = asyncio.Lock()
         self._stopping = stopping or asyncio.Event()
         self._changed = asyncio.Event()
+        # Recent history on the loop clock, for diagnostics and tests: when sends were
+        # let through, and each pause as (began, until).
+        self.grants: deque[float] = deque(maxlen=10_000)
+        self.pauses: deque[tuple[float, float]] = deque(maxlen=1_000)
 
     def _bucket(self, chat_id: int) -> _Bucket:
         bucket = self._chats.get(chat_id)
@@ -137,7 +141,9 @@ class Pacer:
 
     def pause(self, seconds: float) -> None:
         loop = asyncio.get_running_loop()
-        self._paused_until = max(self._paused_until, loop.time() + seconds)
+        now = loop.time()
+        self._paused_until = max(self._paused_until, now + seconds)
+        self.pauses.append((now, now + seconds))
         self._changed.set()
 
     async def _sleep(self, seconds: float) -> None:
@@ -173,6 +179,7 @@ class Pacer:
             if counts_for_chat:
                 self._bucket(chat_id).take()
             self._global_next = loop.time() + 1.0 / self.settings.rate_per_second
+            self.grants.append(loop.time())
 
 
 PACED_METHODS = frozenset(

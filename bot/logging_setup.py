@@ -27,7 +27,7 @@ _TOKEN_RE: Final = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
 _URL_TOKEN_RE: Final = re.compile(r"(/(?:file/)?bot)[^/\s\"'<>]*(?::|%3[Aa])[^/\s\"'<>?#]*")
 
 # Loggers that log request URLs (with the token) at INFO.
-_QUIET_LOGGERS: Final = ("httpx", "httpcore", "aiohttp.access", "alembic", "geopy")
+_QUIET_LOGGERS: Final = ("httpx", "httpcore", "aiohttp.access", "alembic", "geopy", "aiosqlite")
 
 # Attributes every LogRecord has; anything else was passed via ``extra=``.
 _STANDARD_ATTRS: Final = frozenset(
@@ -168,4 +168,5 @@ def configure_logging(
         if logger.level < logging.WARNING:
             logger.setLevel(logging.WARNING)
     # telegram stays at the configured level; the filter still scrubs whatever it logs.
-    logging.getLogger("telegram").setLevel(numeric_level)
+    # PTB logs whole updates and API parameters at DEBUG: never below INFO.
+    logging.getLogger("telegram").setLevel(max(numeric_level, logging.INFO))

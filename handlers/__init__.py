@@ -7,9 +7,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Chat, Update
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
 from bot import texts
+from bot.services import access
+from bot.services.access import Standing
 from bot.services.context import ServiceContext
 from handlers import alerts, buttons, chats, gate, members
 from handlers.replies import reply
@@ -38,12 +40,20 @@ def _error_handler(ctx: ServiceContext) -> ErrorCallback:
         kind = type(error).__name__ if error else "unknown"
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("handler failed on update %s: %s", update_id, kind, exc_info=error)
-        chat = update.effective_chat if isinstance(update, Update) else None
-        user = update.effective_user if isinstance(update, Update) else None
+        if not isinstance(update, Update):
+            raise ApplicationHandlerStop
+        chat = update.effective_chat
+        user = update.effective_user
         if chat is not None and user is not None and chat.type == Chat.PRIVATE:
             try:
-                await reply(ctx, user.id, texts.ERRORS["error"])
+                caller = await access.identify(ctx, telegram_id=user.id)
+                if caller.standing in (Standing.MEMBER, Standing.REGISTERING):
+                    await reply(ctx, user.id, texts.ERRORS["error"])
+                else:
+                    await gate.generic(ctx, update)  # outsiders only ever get the generic line
             except Exception:
                 log.exception("could not tell the user about the failure")
+        # Fail closed: if the gate (or anything) failed, no later handler may run.
+        raise ApplicationHandlerStop
 
     return on_error

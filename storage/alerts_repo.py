@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.geo import Point, haversine_coords
+from bot.domain.geo import EARTH_RADIUS_KM, Point, haversine_coords
 from bot.domain.incidents import (
     Incident,
     IncidentStatus,
@@ -24,8 +24,6 @@ from bot.domain.membership import Member, MemberStatus, Role, ServiceArea
 from bot.services.ports_alerts import FormState
 from storage.models import FormRow, IncidentRow, MemberRow, YouthRow
 from storage.repositories import to_member
-
-KM_PER_DEGREE = 111.32
 
 
 def _count(result: Any) -> int:
@@ -454,16 +452,20 @@ class SqlReach:
         ).scalar_one_or_none()
         if widest is None:
             return []
-        span_km = radius_km + float(widest)
-        dlat = span_km / KM_PER_DEGREE
-        cos_lat = math.cos(math.radians(latitude))
-        dlon = 360.0 if cos_lat < 1e-6 else span_km / (KM_PER_DEGREE * cos_lat)
+        # A box that surely contains the circle (haversine sphere, small margin); the exact
+        # distance filter below decides.
+        span_km = (radius_km + float(widest)) * 1.001 + 0.01
+        d = span_km / EARTH_RADIUS_KM
+        dlat = math.degrees(d)
         query = select(*_MEMBER_COLUMNS).where(
-            MemberRow.area_lat.between(latitude - dlat, latitude + dlat),
             MemberRow.status == MemberStatus.ACTIVE.value,
+            MemberRow.area_lat.between(latitude - dlat, latitude + dlat),
         )
-        if dlon < 180 and longitude - dlon >= -180 and longitude + dlon <= 180:
-            query = query.where(MemberRow.area_lon.between(longitude - dlon, longitude + dlon))
+        if latitude + dlat < 90.0 and latitude - dlat > -90.0:  # the pole is not inside
+            ratio = math.sin(d) / math.cos(math.radians(latitude))
+            dlon = math.degrees(math.asin(min(1.0, ratio)))
+            if longitude - dlon >= -180.0 and longitude + dlon <= 180.0:
+                query = query.where(MemberRow.area_lon.between(longitude - dlon, longitude + dlon))
         if roles is not None:
             query = query.where(MemberRow.role.in_([r.value for r in roles]))
         rows = (await self.s.execute(query)).all()

@@ -56,7 +56,8 @@ def sqlite_path(url: str) -> Path | None:
 
 def open_database(url: str, *, pool_size: int = 10, echo: bool = False) -> Database:
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    # Parameters can hold personal details: never put them in exception messages or logs.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if parsed.drivername.startswith("sqlite"):
         if parsed.drivername != "sqlite+aiosqlite":
             raise StorageError("SQLite URLs must use the async driver: sqlite+aiosqlite:///PATH")

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -380,12 +382,14 @@ class SqlAttempts:
         )
         if _rowcount(result) == 1:
             return True
-        exists = await self.s.get(ReplySlotRow, telegram_id)
-        if exists is not None:
-            return False
-        self.s.add(ReplySlotRow(telegram_id=telegram_id, last_at=now))
-        await self.s.flush()
-        return True
+        # First contact: insert, and let a concurrent first contact lose quietly.
+        insert_fn = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        inserted = await self.s.execute(
+            insert_fn(ReplySlotRow)
+            .values(telegram_id=telegram_id, last_at=now)
+            .on_conflict_do_nothing(index_elements=["telegram_id"])
+        )
+        return _rowcount(inserted) == 1
 
 
 class SqlActions:

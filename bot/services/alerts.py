@@ -17,7 +17,7 @@ from typing import Any
 from bot import texts_alerts
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleAction
 from bot.domain.forms import FormSpec, Parsed, Step, StepKind
-from bot.domain.geo import Point
+from bot.domain.geo import Point, validate_point
 from bot.domain.incidents import (
     RISK_ORDER,
     RISK_QUESTIONS,
@@ -173,6 +173,7 @@ async def submit(
             raise NotFound("youth")
     now = ctx.clock.now()
     location = data.get("location") or {}
+    check_point(location)
     age = age_on(youth.date_of_birth, now.astimezone(ctx.zone).date()) if youth else None
     risk = RiskLevel(data.get("risk_level") or assess_risk(data, age=age).value)
     fields: dict[str, Any] = {
@@ -226,6 +227,12 @@ async def submit(
     )
     await send_vetting_cards(uow, ctx, incident)
     return incident
+
+
+def check_point(location: Mapping[str, Any]) -> None:
+    lat, lon = location.get("latitude"), location.get("longitude")
+    if lat is not None or lon is not None:
+        validate_point(lat, lon)  # type: ignore[arg-type]  # raises InvalidInput on None
 
 
 def hashable(fields: dict[str, Any]) -> dict[str, Any]:

@@ -58,7 +58,15 @@ async def view(
         if youth is None or not youth.active:
             raise NotFound("youth")
         if not may_view(member, youth):
-            await _denied(ctx, member, youth_id)
+            await history.record(
+                uow,
+                ctx,
+                action="youth.view_denied",
+                subject_type="youth",
+                subject_id=youth_id,
+                actor=member,
+            )
+            await uow.commit()
             raise NotAllowed("not this residence's youth")
         org = await uow.organisations.get(youth.residence_org_id)
         await history.record(
@@ -72,19 +80,6 @@ async def view(
         )
         await uow.commit()
     return ProfileView(youth, org.name if org else "")
-
-
-async def _denied(ctx: ServiceContext, member: Member, youth_id: int) -> None:
-    async with ctx.uow() as audit:
-        await history.record(
-            audit,
-            ctx,
-            action="youth.view_denied",
-            subject_type="youth",
-            subject_id=youth_id,
-            actor=member,
-        )
-        await audit.commit()
 
 
 # Forms ------------------------------------------------------------------------------------

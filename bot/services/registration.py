@@ -28,6 +28,7 @@ from bot.services.context import NamedArea, ServiceContext
 from bot.services.ports import ActionRecord, UnitOfWork
 
 INVITE_FAILURE = "invite"
+LOCKOUT = "invite_lockout"
 
 
 class PromptKind(StrEnum):
@@ -58,12 +59,14 @@ async def start(ctx: ServiceContext, *, telegram_id: int, code: str) -> Prompt:
     """``/start <code>``: check the invite and begin (or resume) registration."""
     async with ctx.uow() as uow:
         now = ctx.clock.now()
+        since = now - ctx.membership.lockout_window
         failures = await uow.attempts.count_failures(
-            telegram_id=telegram_id,
-            kind=INVITE_FAILURE,
-            since=now - ctx.membership.lockout_window,
+            telegram_id=telegram_id, kind=INVITE_FAILURE, since=since
         )
-        if failures >= ctx.membership.lockout_failures:
+        locked = await uow.attempts.count_failures(
+            telegram_id=telegram_id, kind=LOCKOUT, since=since
+        )
+        if locked or failures >= ctx.membership.lockout_failures:
             raise LockedOut("too many failed invite attempts")
         existing = await uow.members.get_by_telegram_id(telegram_id)
         if existing is not None:
@@ -82,6 +85,9 @@ async def start(ctx: ServiceContext, *, telegram_id: int, code: str) -> Prompt:
             )
         if invite is None:
             await uow.attempts.record_failure(telegram_id=telegram_id, kind=INVITE_FAILURE, at=now)
+            if failures + 1 >= ctx.membership.lockout_failures:
+                # The lockout runs a full window from the failure that triggered it.
+                await uow.attempts.record_failure(telegram_id=telegram_id, kind=LOCKOUT, at=now)
             await history.record(
                 uow,
                 ctx,

@@ -333,6 +333,7 @@ async def edit(
         changes["last_seen_at"] = datetime.fromisoformat(data["last_seen"])
     elif field == "location":
         location = data["location"] or {}
+        alerts.check_point(location)
         changes.update(
             latitude=location.get("latitude"),
             longitude=location.get("longitude"),
