@@ -44,6 +44,14 @@ class World:
         self.clock = clock
         self._first_update_id = emulator.state.next_update_id
 
+    async def restart(self) -> None:
+        """Stop the bot and start a fresh process-equivalent on the same database."""
+        settings = self.hw.settings
+        await self.hw.stop()
+        self.hw = build_app(settings, clock=self.clock)
+        self._first_update_id = self.emu.state.next_update_id
+        await self.hw.start()
+
     # People ----------------------------------------------------------------------------
     def person(self, name: str, username: str | None = None) -> Person:
         first, _, last = name.partition(" ")
@@ -281,7 +289,8 @@ async def world(
     )
     homeward = build_app(settings, clock=clock)
     await homeward.start()
+    world = World(emulator, homeward, clock)
     try:
-        yield World(emulator, homeward, clock)
+        yield world
     finally:
-        await homeward.stop()
+        await world.hw.stop()

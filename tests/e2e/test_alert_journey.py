@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot import texts
 from bot.domain.membership import OrgKind, Role
 from tests.e2e.conftest import Person, World, button_data
+from tests.fakes.nominatim import FakeNominatim
 
 CANARY_RISK = "CANARY_RISK_TRAFFICKING_91c2"
 CANARY_ASSOCIATE = "CANARY_ASSOC_5e1d"
@@ -214,3 +215,55 @@ async def test_self_approval_is_refused_and_a_forged_press_changes_nothing(world
     assert len(alert_cards(world, c.sam)) == 1
     for person in (c.pat, c.rita, c.cora, c.fay):
         assert alert_cards(world, person) == [], person.name
+
+
+async def test_geocoder_down_or_silly_input_never_breaks_or_broadcasts(
+    world: World, nominatim: FakeNominatim
+) -> None:
+    c = await cast(world)
+    await add_profile(world, c.sam, canaries=False)
+    await world.say(c.sam, "/missing")
+    await world.answer(c.sam, "[Jay]", "[Just now]")
+    nominatim.mode = "down"
+    [down] = await world.say(c.sam, "100 Elm Street, Sudbury")
+    assert "can't look addresses up right now" in (down.text or "")
+    nominatim.mode = "ok"
+    [unknown] = await world.say(c.sam, "Nowhere Lane 99, Atlantis")
+    assert "couldn't find that address" in (unknown.text or "")
+    # Only the typed address ever reached the geocoder: never names or descriptions.
+    assert [r.params.get("q") for r in nominatim.requests] == [
+        "100 Elm Street, Sudbury",
+        "Nowhere Lane 99, Atlantis",
+    ]
+    # Nonsense at other steps gets the question again, kindly; nothing moves on.
+    [shared] = await world.share_location(c.sam, 46.4917, -80.9930)
+    assert "wearing" in (shared.text or "")
+    [again] = await world.say(c.sam, "/whoami@nonsense")
+    [photo_wrong] = await world.send_photo(c.sam, b"\x89PNG fake")
+    assert "wasn't asking for a photo" in (photo_wrong.text or "")
+    assert again.text == texts.UNKNOWN_COMMAND
+    # The form survives a restart of the bot in the middle.
+    await world.restart()
+    last = await world.answer(
+        c.sam, "grey hoodie", "left on foot", "[Skip]", "[No]", "[No]", "[No]", "[No]", "[No]"
+    )
+    assert "Check before sending" in (last.text or "")
+    assert "Risk: Low" in (last.text or "")
+    done = await world.answer(c.sam, "[Send to a coordinator]")
+    assert "with a coordinator to vet" in (done.text or "")
+    for person in (c.pat, c.rita, c.fay, c.stranger):
+        assert alert_cards(world, person) == []
+
+
+async def test_cancel_at_any_step_leaves_nothing_behind(world: World) -> None:
+    c = await cast(world)
+    await add_profile(world, c.sam, canaries=False)
+    await world.say(c.sam, "/missing")
+    await world.answer(c.sam, "[Jay]", "[Just now]")
+    [cancelled] = await world.say(c.sam, "/cancel")
+    assert "Cancelled" in (cancelled.text or "")
+    [nothing] = await world.say(c.sam, "/cancel")
+    assert "nothing to cancel" in (nothing.text or "")
+    async with world.hw.ctx.uow() as uow:
+        assert await uow.incidents.list() == []
+    assert not any("VETTING" in (m.text or "") for m in world.emu.bot_messages(c.cora.user_id))

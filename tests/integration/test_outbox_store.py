@@ -46,9 +46,7 @@ async def _rows(db: Database) -> dict[int, OutboxRow]:
         return {r.id: r for r in (await s.execute(select(OutboxRow))).scalars()}
 
 
-async def _claim(
-    store: OutboxStore, clock: FakeClock, owner: str, limit: int = 100
-) -> list[int]:
+async def _claim(store: OutboxStore, clock: FakeClock, owner: str, limit: int = 100) -> list[int]:
     now = clock.now()
     claimed = await store.claim(owner=owner, now=now, lease_until=now + LEASE, limit=limit)
     return [c.id for c in claimed]
@@ -76,7 +74,10 @@ async def test_claim_leases_rows_and_counts_attempts(
     for row_id in ids[3:]:
         row = rows[row_id]
         assert (row.status, row.lease_owner, row.lease_until, row.attempts) == (
-            "pending", None, None, 0
+            "pending",
+            None,
+            None,
+            0,
         )
 
     # Claimed rows are not handed out again while leased.
@@ -150,7 +151,8 @@ async def test_recover_expired_resends_flagged_as_uncertain(
         owner="new", now=clock.now(), lease_until=clock.now() + LEASE, limit=10
     )
     assert [(c.id, c.attempts, c.delivery_uncertain) for c in again] == [
-        (ids[0], 2, True), (ids[1], 2, True)
+        (ids[0], 2, True),
+        (ids[1], 2, True),
     ]
 
 
@@ -233,7 +235,10 @@ async def test_only_the_lease_owner_finishes_a_row(
     assert not await store.mark_sent(row_id, owner="owner", message_id=78, at=at), "twice"
     row = (await _rows(db))[row_id]
     assert (row.status, row.lease_owner, row.lease_until, row.message_id) == (
-        "sent", None, None, 77
+        "sent",
+        None,
+        None,
+        77,
     )
     assert row.sent_at == at
 

@@ -36,14 +36,20 @@ async def _add_member(
 ) -> Member:
     async with ctx.uow() as uow:
         member = await uow.members.add(
-            telegram_id=telegram_id, name=name, role=role, org_id=None, status=status,
-            registration_step=None, created_at=created_at or ctx.clock.now(),
+            telegram_id=telegram_id,
+            name=name,
+            role=role,
+            org_id=None,
+            status=status,
+            registration_step=None,
+            created_at=created_at or ctx.clock.now(),
         )
         await uow.commit()
     return member
 
 
 # Members ---------------------------------------------------------------------------------
+
 
 async def test_member_round_trip_with_a_52_bit_telegram_id(ctx: ServiceContext) -> None:
     added = await _add_member(ctx, telegram_id=BIG_TELEGRAM_ID, name="Max Id")
@@ -131,9 +137,9 @@ async def test_concurrent_vetting_decisions_exactly_one_wins(
         ).scalar_one()
         notices = (
             await s.execute(
-                select(func.count()).select_from(OutboxRow).where(
-                    OutboxRow.chat_id == pending.telegram_id, OutboxRow.method == "sendMessage"
-                )
+                select(func.count())
+                .select_from(OutboxRow)
+                .where(OutboxRow.chat_id == pending.telegram_id, OutboxRow.method == "sendMessage")
             )
         ).scalar_one()
     assert changed_by == winner.by.id
@@ -141,6 +147,7 @@ async def test_concurrent_vetting_decisions_exactly_one_wins(
 
 
 # Invites ---------------------------------------------------------------------------------
+
 
 async def _add_org_and_invite(
     ctx: ServiceContext, code: str, *, expires_at: datetime, org_name: str = "Maple House"
@@ -152,8 +159,12 @@ async def _add_org_and_invite(
                 kind=OrgKind.RESIDENCE, name=org_name, created_at=ctx.clock.now()
             )
         await uow.invites.add(
-            code_hash=hashlib.sha256(code.encode()).hexdigest(), role=Role.RESIDENCE_STAFF,
-            org_id=org.id, created_by=None, created_at=ctx.clock.now(), expires_at=expires_at,
+            code_hash=hashlib.sha256(code.encode()).hexdigest(),
+            role=Role.RESIDENCE_STAFF,
+            org_id=org.id,
+            created_by=None,
+            created_at=ctx.clock.now(),
+            expires_at=expires_at,
         )
         await uow.commit()
 
@@ -161,7 +172,8 @@ async def _add_org_and_invite(
 async def _consume(ctx: ServiceContext, code: str, telegram_id: int) -> Any:
     async with ctx.uow() as uow:
         invite = await uow.invites.consume(
-            code_hash=hashlib.sha256(code.encode()).hexdigest(), telegram_id=telegram_id,
+            code_hash=hashlib.sha256(code.encode()).hexdigest(),
+            telegram_id=telegram_id,
             now=ctx.clock.now(),
         )
         await uow.commit()
@@ -203,14 +215,20 @@ async def test_expired_invites_are_not_consumable(ctx: ServiceContext, clock: Fa
 
 # Timeline hash chain (T36) -------------------------------------------------------------
 
+
 async def _append_events(ctx: ServiceContext, clock: FakeClock, count: int, per_uow: int) -> None:
     done = 0
     while done < count:
         async with ctx.uow() as uow:
             for _ in range(min(per_uow, count - done)):
                 await history.record(
-                    uow, ctx, action="test.event", subject_type="member", subject_id=done,
-                    actor_telegram_id=BIG_TELEGRAM_ID, incident_id=done % 7 or None,
+                    uow,
+                    ctx,
+                    action="test.event",
+                    subject_type="member",
+                    subject_id=done,
+                    actor_telegram_id=BIG_TELEGRAM_ID,
+                    incident_id=done % 7 or None,
                     details={"n": done, "note": f"event {done}", "nested": {"k": [done, "x"]}},
                 )
                 clock.advance(1)
@@ -279,7 +297,11 @@ async def test_concurrent_timeline_appends_keep_one_chain(
         for i in range(5):
             async with ctx.uow() as uow:
                 await history.record(
-                    uow, ctx, action="test.concurrent", subject_type="writer", subject_id=n,
+                    uow,
+                    ctx,
+                    action="test.concurrent",
+                    subject_type="writer",
+                    subject_id=n,
                     details={"i": i},
                 )
                 await uow.commit()
@@ -289,6 +311,7 @@ async def test_concurrent_timeline_appends_keep_one_chain(
 
 
 # Datetimes -------------------------------------------------------------------------------
+
 
 async def test_datetimes_come_back_aware_utc(ctx: ServiceContext, db: Database) -> None:
     toronto_winter = timezone(timedelta(hours=-5))
@@ -314,8 +337,13 @@ async def test_naive_datetime_is_refused(ctx: ServiceContext) -> None:
     async with ctx.uow() as uow:
         with pytest.raises(StatementError, match="naive datetime") as refused:
             await uow.members.add(
-                telegram_id=7001, name="Naive Time", role=Role.RESPONDER, org_id=None,
-                status=MemberStatus.ACTIVE, registration_step=None, created_at=naive,
+                telegram_id=7001,
+                name="Naive Time",
+                role=Role.RESPONDER,
+                org_id=None,
+                status=MemberStatus.ACTIVE,
+                registration_step=None,
+                created_at=naive,
             )
     assert isinstance(refused.value.orig, ValueError)
     async with ctx.uow() as uow:

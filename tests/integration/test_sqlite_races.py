@@ -132,9 +132,7 @@ async def test_t29_concurrent_writers_no_locked_errors_no_lost_writes(tmp_path: 
 
         async with db.sessions() as s:
             counter = (await s.execute(text("SELECT value FROM counter WHERE id = 1"))).scalar_one()
-            journal = (
-                await s.execute(text("SELECT writer, seq FROM journal ORDER BY seq"))
-            ).all()
+            journal = (await s.execute(text("SELECT writer, seq FROM journal ORDER BY seq"))).all()
     finally:
         await db.dispose()
 
@@ -177,8 +175,10 @@ async def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
         async with db.sessions() as s:
             await s.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
             await s.execute(
-                text("CREATE TABLE child (id INTEGER PRIMARY KEY, "
-                     "parent_id INTEGER NOT NULL REFERENCES parent(id))")
+                text(
+                    "CREATE TABLE child (id INTEGER PRIMARY KEY, "
+                    "parent_id INTEGER NOT NULL REFERENCES parent(id))"
+                )
             )
             await s.commit()
         async with db.sessions() as s:

@@ -97,8 +97,10 @@ async def build_world(ctx: ServiceContext, clock: FakeClock) -> World:
         cpa = await add_org(uow, ctx, OrgKind.CHILD_PROTECTION_AGENCY, "CAS")
         m: list[Member] = []
         for org, where in ((r1, TORONTO), (r2, OTTAWA)):
-            m += [await add_member(uow, ctx, Role.RESIDENCE_STAFF, org.id, area=(*where, 5.0))
-                  for _ in range(2)]
+            m += [
+                await add_member(uow, ctx, Role.RESIDENCE_STAFF, org.id, area=(*where, 5.0))
+                for _ in range(2)
+            ]
         m.append(await add_member(uow, ctx, Role.COORDINATOR, team.id, area=(*TORONTO, 60.0)))
         m.append(await add_member(uow, ctx, Role.COORDINATOR, team.id, area=(*OTTAWA, 60.0)))
         m.append(await add_member(uow, ctx, Role.ADMIN, None))
@@ -111,8 +113,14 @@ async def build_world(ctx: ServiceContext, clock: FakeClock) -> World:
             r2.id: [(await add_youth(uow, ctx, r2.id, f"Youth{i}")).id for i in range(2, 4)],
         }
         await uow.commit()
-    return World(ctx, clock, m, [r1.id, r2.id, team.id, police.id, cpa.id], youth,
-                 {r1.id: TORONTO, r2.id: OTTAWA})
+    return World(
+        ctx,
+        clock,
+        m,
+        [r1.id, r2.id, team.id, police.id, cpa.id],
+        youth,
+        {r1.id: TORONTO, r2.id: OTTAWA},
+    )
 
 
 # Snapshots -----------------------------------------------------------------------------
@@ -144,23 +152,35 @@ class Ev:
     details: dict[str, Any]
 
 
-OUT_COLUMNS = (OutboxRow.id, OutboxRow.kind, OutboxRow.recipient_member_id,
-               OutboxRow.incident_id, OutboxRow.params)
-EV_COLUMNS = (TimelineRow.id, TimelineRow.action, TimelineRow.subject_id,
-              TimelineRow.incident_id, TimelineRow.details)
+OUT_COLUMNS = (
+    OutboxRow.id,
+    OutboxRow.kind,
+    OutboxRow.recipient_member_id,
+    OutboxRow.incident_id,
+    OutboxRow.params,
+)
+EV_COLUMNS = (
+    TimelineRow.id,
+    TimelineRow.action,
+    TimelineRow.subject_id,
+    TimelineRow.incident_id,
+    TimelineRow.details,
+)
 
 
 async def outbox_rows(ctx: ServiceContext, *where: Any) -> list[Out]:
     async with ctx.uow() as uow:
-        result = await uow.outbox.s.execute(select(*OUT_COLUMNS).where(*where).order_by(
-            OutboxRow.id))
+        result = await uow.outbox.s.execute(
+            select(*OUT_COLUMNS).where(*where).order_by(OutboxRow.id)
+        )
         return [Out(*r) for r in result.all()]
 
 
 async def timeline_rows(ctx: ServiceContext, *where: Any) -> list[Ev]:
     async with ctx.uow() as uow:
-        result = await uow.outbox.s.execute(select(*EV_COLUMNS).where(*where).order_by(
-            TimelineRow.id))
+        result = await uow.outbox.s.execute(
+            select(*EV_COLUMNS).where(*where).order_by(TimelineRow.id)
+        )
         return [Ev(*r) for r in result.all()]
 
 
@@ -169,10 +189,16 @@ async def after_step(run: Run, incident_id: int) -> tuple[Incident, list[Out], l
     async with run.world.ctx.uow() as uow:
         s = uow.outbox.s
         found = await uow.incidents.get(incident_id)
-        rows = (await s.execute(select(*OUT_COLUMNS).where(
-            OutboxRow.id > run.outbox_seen).order_by(OutboxRow.id))).all()
-        events = (await s.execute(select(*EV_COLUMNS).where(
-            TimelineRow.id > run.events_seen).order_by(TimelineRow.id))).all()
+        rows = (
+            await s.execute(
+                select(*OUT_COLUMNS).where(OutboxRow.id > run.outbox_seen).order_by(OutboxRow.id)
+            )
+        ).all()
+        events = (
+            await s.execute(
+                select(*EV_COLUMNS).where(TimelineRow.id > run.events_seen).order_by(TimelineRow.id)
+            )
+        ).all()
     assert found is not None
     return found, [Out(*r) for r in rows], [Ev(*e) for e in events]
 
@@ -206,8 +232,12 @@ def pick_location(rng: random.Random, world: World, residence: int | None) -> di
         lat, lon = world.residences[residence]  # type: ignore[index]
     else:
         lat, lon = rng.choice((TORONTO, OTTAWA))
-    return {"latitude": lat + rng.uniform(-0.05, 0.05), "longitude": lon + rng.uniform(-0.05, 0.05),
-            "label": "somewhere", "source": "shared"}
+    return {
+        "latitude": lat + rng.uniform(-0.05, 0.05),
+        "longitude": lon + rng.uniform(-0.05, 0.05),
+        "label": "somewhere",
+        "source": "shared",
+    }
 
 
 def marker(rng: random.Random) -> str:
@@ -223,8 +253,9 @@ def submit_step(rng: random.Random, world: World) -> Step:
         roster = [y for ys in world.youth_by_residence.values() for y in ys]
     off_roster = rng.random() < 0.1
     youth_id = None if off_roster else rng.choice(roster)
-    residence = next((r for r, ys in world.youth_by_residence.items() if youth_id in ys),
-                     raiser.org_id)
+    residence = next(
+        (r for r, ys in world.youth_by_residence.items() if youth_id in ys), raiser.org_id
+    )
     data = {
         "youth": "other" if off_roster else str(youth_id),
         "subject_name": "Someone" if off_roster else None,
@@ -245,8 +276,9 @@ async def vetting_step(rng: random.Random, run: Run, op: str, current: Incident)
     roll = rng.random()
     vetters = world.by_role(*VETTING_ROLES)
     if roll < 0.15:
-        actor = rng.choice(world.by_role(Role.RESIDENCE_STAFF, Role.RESPONDER, Role.POLICE,
-                                         Role.CHILD_PROTECTION))
+        actor = rng.choice(
+            world.by_role(Role.RESIDENCE_STAFF, Role.RESPONDER, Role.POLICE, Role.CHILD_PROTECTION)
+        )
     elif roll < 0.3 and op == "approve":
         actor = next(m for m in world.members if m.id == current.raised_by)
     else:
@@ -277,8 +309,9 @@ async def vetting_step(rng: random.Random, run: Run, op: str, current: Incident)
             expect = NotAllowed
         elif not recipients:
             expect = InvalidInput
-    return Step(op, actor, current.id, payload=payload, expect=expect, recipients=recipients,
-                before=current)
+    return Step(
+        op, actor, current.id, payload=payload, expect=expect, recipients=recipients, before=current
+    )
 
 
 def handling_step(rng: random.Random, run: Run, op: str, current: Incident) -> Step:
@@ -311,8 +344,7 @@ def handling_step(rng: random.Random, run: Run, op: str, current: Incident) -> S
     return Step(op, actor, current.id, data=data, expect=expect, before=current)
 
 
-OPS = {"approve": 30, "reject": 4, "reach": 6, "risk": 5, "add_org": 4, "edit": 14,
-       "resolve": 5}
+OPS = {"approve": 30, "reject": 4, "reach": 6, "risk": 5, "add_org": 4, "edit": 14, "resolve": 5}
 
 
 async def run_step(run: Run, step: Step) -> Incident | None:
@@ -336,11 +368,13 @@ async def run_step(run: Run, step: Step) -> Incident | None:
         elif step.op == "add_org":
             await alerts.add_org(uow, ctx, actor=actor, payload=payload)
         elif step.op == "edit":
-            await resolution.edit(uow, ctx, actor=actor, incident_id=step.incident_id,
-                                  data=step.data)
+            await resolution.edit(
+                uow, ctx, actor=actor, incident_id=step.incident_id, data=step.data
+            )
         elif step.op == "resolve":
-            await resolution.resolve(uow, ctx, actor=actor, incident_id=step.incident_id,
-                                     outcome=Outcome.RETURNED)
+            await resolution.resolve(
+                uow, ctx, actor=actor, incident_id=step.incident_id, outcome=Outcome.RETURNED
+            )
         else:
             raise AssertionError(step.op)
         await uow.commit()
@@ -350,8 +384,10 @@ async def run_step(run: Run, step: Step) -> Incident | None:
 async def one_step(run: Run, step: Step) -> Incident | None:
     world = run.world
     run.steps += 1
-    where = f"step {run.steps}: {step.op} by {step.actor.role.value} #{step.actor.id} " \
-            f"on {step.incident_id} payload={step.payload} expect={step.expect}"
+    where = (
+        f"step {run.steps}: {step.op} by {step.actor.role.value} #{step.actor.id} "
+        f"on {step.incident_id} payload={step.payload} expect={step.expect}"
+    )
     run.log.append(where)
     try:
         touched = await run_step(run, step)
@@ -381,8 +417,9 @@ async def one_step(run: Run, step: Step) -> Incident | None:
     return after
 
 
-async def check_step(run: Run, step: Step, after: Incident, rows: list[Out],
-                     events: list[Ev], where: str) -> None:
+async def check_step(
+    run: Run, step: Step, after: Incident, rows: list[Out], events: list[Ev], where: str
+) -> None:
     members = {m.id: m for m in run.world.members}
     alert_rows = [r for r in rows if r.kind == "alert"]
     disclosed = [e for e in events if e.action == "incident.disclosed"]
@@ -421,8 +458,9 @@ async def check_step(run: Run, step: Step, after: Incident, rows: list[Out],
         assert {r.incident_id for r in alert_rows} <= {after.id}, where
         assert sorted(r.recipient_member_id for r in alert_rows) == sorted(step.recipients), where
         assert sorted(int(e.subject_id) for e in disclosed) == sorted(step.recipients), where
-        assert all(e.incident_id == after.id and e.details["version"] == after.version
-                   for e in disclosed), where
+        assert all(
+            e.incident_id == after.id and e.details["version"] == after.version for e in disclosed
+        ), where
         approved = run.clothing_of[(after.id, after.version)]
         others = {c for (i, v), c in run.clothing_of.items() if i == after.id and c != approved}
         for row in alert_rows:
@@ -474,7 +512,8 @@ async def final_checks(run: Run) -> dict[str, int]:
     ctx = run.world.ctx
     rows = await outbox_rows(ctx, OutboxRow.kind == "alert")
     events = await timeline_rows(
-        ctx, TimelineRow.action.in_(("incident.disclosed", "incident.approved")))
+        ctx, TimelineRow.action.in_(("incident.disclosed", "incident.approved"))
+    )
     async with ctx.uow() as uow:
         incidents = await uow.incidents.list()
     approved: dict[int, set[int]] = defaultdict(set)
@@ -505,8 +544,13 @@ def test_random_transitions_never_send_unapproved_content(
             run = Run(world)
             run.outbox_seen, run.events_seen = runner.run(totals(ctx))
 
-            @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                      phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
             @given(seed=st.integers(0, 2**64 - 1))
             def walk(seed: int) -> None:
                 # The walk reads the database, so Hypothesis only picks the seed.
@@ -521,20 +565,32 @@ def test_random_transitions_never_send_unapproved_content(
         finally:
             runner.run(context.__aexit__(None, None, None))
     elapsed = time.perf_counter() - started
-    print(f"\nT10: {run.alerts_created} alerts, {run.steps} steps, {run.alert_rows} alert rows, "
-          f"{run.edited_after_approval} edits after approval, {elapsed:.1f} s "
-          f"({run.busy:.1f} s walking); {summary}; outcomes {dict(sorted(run.outcomes.items()))}")
+    print(
+        f"\nT10: {run.alerts_created} alerts, {run.steps} steps, {run.alert_rows} alert rows, "
+        f"{run.edited_after_approval} edits after approval, {elapsed:.1f} s "
+        f"({run.busy:.1f} s walking); {summary}; outcomes {dict(sorted(run.outcomes.items()))}"
+    )
     assert run.alerts_created == TARGET_ALERTS
     assert summary["incidents"] == TARGET_ALERTS
     # The walk exercised what T10 is about.
-    for key in ("approve:ok", "approve:NotAllowed", "approve:StaleAction", "edit:ok",
-                "reject:ok", "resolve:ok", "reach:ok", "risk:ok", "add_org:ok"):
+    for key in (
+        "approve:ok",
+        "approve:NotAllowed",
+        "approve:StaleAction",
+        "edit:ok",
+        "reject:ok",
+        "resolve:ok",
+        "reach:ok",
+        "risk:ok",
+        "add_org:ok",
+    ):
         assert run.outcomes[key] > 0, key
     assert run.edited_after_approval > 0
 
 
 def test_raiser_never_approves_even_as_a_vetter(database_url: str, clock: FakeClock) -> None:
     """Two-person rule for every raiser role, with every version they could press."""
+
     async def go() -> None:
         async with service_context(database_url, clock) as ctx:
             world = await build_world(ctx, clock)
@@ -545,19 +601,30 @@ def test_raiser_never_approves_even_as_a_vetter(database_url: str, clock: FakeCl
                 home = raiser.org_id if raiser.role is Role.RESIDENCE_STAFF else world.orgs[0]
                 assert home is not None
                 step.data["youth"] = str(world.youth_by_residence[home][0])
-                step.data["location"] = {"latitude": TORONTO[0], "longitude": TORONTO[1],
-                                         "label": "x", "source": "shared"}
+                step.data["location"] = {
+                    "latitude": TORONTO[0],
+                    "longitude": TORONTO[1],
+                    "label": "x",
+                    "source": "shared",
+                }
                 async with ctx.uow() as uow:
                     created = await alerts.submit(uow, ctx, raiser=raiser, data=step.data)
                     await uow.commit()
                 for version in (created.version, created.version + 1, 0):
                     async with ctx.uow() as uow:
                         try:
-                            await alerts.approve(uow, ctx, actor=raiser, payload={
-                                "incident": created.id, "version": version})
+                            await alerts.approve(
+                                uow,
+                                ctx,
+                                actor=raiser,
+                                payload={"incident": created.id, "version": version},
+                            )
                         except (NotAllowed, StaleAction) as error:
-                            expected = (NotAllowed if raiser.role not in VETTING_ROLES
-                                        or version == created.version else StaleAction)
+                            expected = (
+                                NotAllowed
+                                if raiser.role not in VETTING_ROLES or version == created.version
+                                else StaleAction
+                            )
                             assert isinstance(error, expected)  # noqa: PT017
                         else:
                             raise AssertionError(f"{raiser.role} approved their own alert")
@@ -569,16 +636,21 @@ def test_raiser_never_approves_even_as_a_vetter(database_url: str, clock: FakeCl
                 # The storage layer refuses it too (defence in depth).
                 async with ctx.uow() as uow:
                     assert not await uow.incidents.approve(
-                        created.id, version=created.version, content_hash=created.content_hash,
-                        by_member_id=raiser.id, at=clock.now())
+                        created.id,
+                        version=created.version,
+                        content_hash=created.content_hash,
+                        by_member_id=raiser.id,
+                        at=clock.now(),
+                    )
                 if created.has_point:
                     point = Point(created.latitude or 0.0, created.longitude or 0.0)
                     async with ctx.uow() as uow:
                         vetters = await alerts.vetters_for(uow, created)
                     assert raiser.id not in {v.id for v in vetters}
                     assert all(v.role in VETTING_ROLES for v in vetters)
-                    local = [v for v in vetters if v.role is Role.COORDINATOR
-                             and covers(v.area, point)]
+                    local = [
+                        v for v in vetters if v.role is Role.COORDINATOR and covers(v.area, point)
+                    ]
                     assert local == vetters or not local
 
     asyncio.run(go())

@@ -74,17 +74,26 @@ async def cast(ctx: ServiceContext) -> Cast:
                 await add_member(uow, ctx, Role.RESIDENCE_STAFF, home.id, area=(*point, 5.0))
                 for _ in range(3)
             ]
-            outsiders.append(await add_member(uow, ctx, Role.RESPONDER, team.id,
-                                              area=(*point, 25.0)))
-            outsiders.append(await add_member(uow, ctx, Role.POLICE, police.id,
-                                              area=(*point, 25.0)))
+            outsiders.append(
+                await add_member(uow, ctx, Role.RESPONDER, team.id, area=(*point, 25.0))
+            )
+            outsiders.append(
+                await add_member(uow, ctx, Role.POLICE, police.id, area=(*point, 25.0))
+            )
             for i in range(3):
-                y = await add_youth(uow, ctx, home.id, f"{name[:5]}{i}",
-                                    risk_notes="CANARY_RISK", medical_needs="asthma",
-                                    associates=["someone"])
+                y = await add_youth(
+                    uow,
+                    ctx,
+                    home.id,
+                    f"{name[:5]}{i}",
+                    risk_notes="CANARY_RISK",
+                    medical_needs="asthma",
+                    associates=["someone"],
+                )
                 youth[y.id] = home.id
-        coordinator = await add_member(uow, ctx, Role.COORDINATOR, team.id,
-                                       area=(*HOMES["Maple House"], 500.0))
+        coordinator = await add_member(
+            uow, ctx, Role.COORDINATOR, team.id, area=(*HOMES["Maple House"], 500.0)
+        )
         admin = await add_member(uow, ctx, Role.ADMIN, None)
         await uow.commit()
     return Cast(staff, coordinator, admin, outsiders, youth)
@@ -113,21 +122,48 @@ async def test_every_pi_operation_is_audited_once_and_the_chain_detects_tamperin
         lat, lon = list(HOMES.values())[list(c.staff).index(home)]
         clock.advance(60)
         async with ctx.uow() as uow:
-            incident = await alerts.submit(uow, ctx, raiser=raiser, data={
-                "youth": str(youth_id), "last_seen": clock.now().isoformat(),
-                "location": {"latitude": lat, "longitude": lon, "label": "home",
-                             "source": "residence"},
-                "clothing": "blue jacket", "circumstances": "left", "police_told": True,
-            })
+            incident = await alerts.submit(
+                uow,
+                ctx,
+                raiser=raiser,
+                data={
+                    "youth": str(youth_id),
+                    "last_seen": clock.now().isoformat(),
+                    "location": {
+                        "latitude": lat,
+                        "longitude": lon,
+                        "label": "home",
+                        "source": "residence",
+                    },
+                    "clothing": "blue jacket",
+                    "circumstances": "left",
+                    "police_told": True,
+                },
+            )
             recipients = await fanout.recipients(uow, ctx, incident)
             vetter = rng.choice([c.coordinator, c.admin])
             clock.advance(5)
-            await alerts.approve(uow, ctx, actor=vetter,
-                                 payload={"incident": incident.id, "version": incident.version})
+            await alerts.approve(
+                uow,
+                ctx,
+                actor=vetter,
+                payload={"incident": incident.id, "version": incident.version},
+            )
             await uow.commit()
         for m in recipients:
-            expected.append(Expected("incident.disclosed", clock.now(), "member", str(m.id), None,
-                                     incident.id, youth_id, m.role.value, fanout.PURPOSE))
+            expected.append(
+                Expected(
+                    "incident.disclosed",
+                    clock.now(),
+                    "member",
+                    str(m.id),
+                    None,
+                    incident.id,
+                    youth_id,
+                    m.role.value,
+                    fanout.PURPOSE,
+                )
+            )
         counts["disclosed"] += len(recipients)
         active.append((incident.id, youth_id))
 
@@ -139,10 +175,20 @@ async def test_every_pi_operation_is_audited_once_and_the_chain_detects_tamperin
             actor = rng.choice(c.staff[c.youth[youth_id]])
         purpose = rng.choice(PURPOSES)
         clock.advance(rng.choice((1, 2, 30)))
-        await profiles.view(ctx, telegram_id=actor.telegram_id, youth_id=youth_id,
-                            purpose=purpose)
-        expected.append(Expected("youth.viewed", clock.now(), "youth", str(youth_id), actor,
-                                 None, youth_id, actor.role.value, purpose))
+        await profiles.view(ctx, telegram_id=actor.telegram_id, youth_id=youth_id, purpose=purpose)
+        expected.append(
+            Expected(
+                "youth.viewed",
+                clock.now(),
+                "youth",
+                str(youth_id),
+                actor,
+                None,
+                youth_id,
+                actor.role.value,
+                purpose,
+            )
+        )
         counts["view"] += 1
 
     async def sensitive_batch(n: int) -> None:
@@ -151,12 +197,21 @@ async def test_every_pi_operation_is_audited_once_and_the_chain_detects_tamperin
                 incident_id, youth_id = rng.choice(active)
                 actor = rng.choice([c.coordinator, c.admin, *c.staff[c.youth[youth_id]]])
                 clock.advance(1)
-                got = await fanout.sensitive_details(uow, ctx, actor=actor,
-                                                     incident_id=incident_id)
+                got = await fanout.sensitive_details(uow, ctx, actor=actor, incident_id=incident_id)
                 assert got == youth_id
-                expected.append(Expected("youth.sensitive_viewed", clock.now(), "youth",
-                                         str(youth_id), actor, incident_id, youth_id,
-                                         actor.role.value, fanout.PURPOSE))
+                expected.append(
+                    Expected(
+                        "youth.sensitive_viewed",
+                        clock.now(),
+                        "youth",
+                        str(youth_id),
+                        actor,
+                        incident_id,
+                        youth_id,
+                        actor.role.value,
+                        fanout.PURPOSE,
+                    )
+                )
             await uow.commit()
         counts["sensitive"] += n
 
@@ -213,17 +268,22 @@ async def test_every_pi_operation_is_audited_once_and_the_chain_detects_tamperin
         row_id = rng.choice(ids[:-1])
         async with ctx.uow() as uow:
             s = uow.outbox.s
-            original = (await s.execute(select(getattr(TimelineRow, column)).where(
-                TimelineRow.id == row_id))).scalar_one()
-            await s.execute(update(TimelineRow).where(TimelineRow.id == row_id)
-                            .values({column: value}))
+            original = (
+                await s.execute(
+                    select(getattr(TimelineRow, column)).where(TimelineRow.id == row_id)
+                )
+            ).scalar_one()
+            await s.execute(
+                update(TimelineRow).where(TimelineRow.id == row_id).values({column: value})
+            )
             await uow.commit()
         checked, problems = await history.verify(ctx)
         assert [p.event_id for p in problems] == [row_id], (column, problems)
         assert "changed" in problems[0].reason
         async with ctx.uow() as uow:
-            await uow.outbox.s.execute(update(TimelineRow).where(TimelineRow.id == row_id)
-                                       .values({column: original}))
+            await uow.outbox.s.execute(
+                update(TimelineRow).where(TimelineRow.id == row_id).values({column: original})
+            )
             await uow.commit()
         assert (await history.verify(ctx))[1] == []
         tampered += 1
@@ -232,8 +292,11 @@ async def test_every_pi_operation_is_audited_once_and_the_chain_detects_tamperin
     row_id = rng.choice(ids[:-1])
     async with ctx.uow() as uow:
         s = uow.outbox.s
-        saved = dict((await s.execute(select(TimelineRow.__table__).where(
-            TimelineRow.id == row_id))).mappings().one())
+        saved = dict(
+            (await s.execute(select(TimelineRow.__table__).where(TimelineRow.id == row_id)))
+            .mappings()
+            .one()
+        )
         await s.execute(delete(TimelineRow).where(TimelineRow.id == row_id))
         await uow.commit()
     _, problems = await history.verify(ctx)
@@ -244,9 +307,11 @@ async def test_every_pi_operation_is_audited_once_and_the_chain_detects_tamperin
         await uow.commit()
     assert (await history.verify(ctx))[1] == []
 
-    print(f"\nT36: {OPERATIONS} PI operations {counts} -> {len(audited)} audit rows "
-          f"({len(events)} events in all) in {operated:.1f} s; chain verified; "
-          f"{tampered} in-place changes and 1 deletion each flagged exactly")
+    print(
+        f"\nT36: {OPERATIONS} PI operations {counts} -> {len(audited)} audit rows "
+        f"({len(events)} events in all) in {operated:.1f} s; chain verified; "
+        f"{tampered} in-place changes and 1 deletion each flagged exactly"
+    )
 
 
 @pytest.mark.parametrize("role", [Role.RESPONDER, Role.POLICE])

@@ -116,9 +116,7 @@ centres = st.one_of(
     st.sampled_from(list(CANADA.values())),
     st.sampled_from(list(ODD.values())),
 )
-area_radii = st.one_of(
-    st.sampled_from((1.0, 5.0, 10.0, 25.0, 50.0, 200.0)), st.floats(0.05, 200.0)
-)
+area_radii = st.one_of(st.sampled_from((1.0, 5.0, 10.0, 25.0, 50.0, 200.0)), st.floats(0.05, 200.0))
 alert_radii = st.one_of(st.sampled_from(REACH_CHOICES_KM), st.floats(0.05, 500.0))
 cases = st.builds(
     Case,
@@ -313,9 +311,15 @@ async def _world(ctx: ServiceContext) -> dict[str, Any]:
         youth = await add_youth(uow, ctx, home.id, "Robin")
         await uow.commit()
     return {
-        "home": home, "team": team, "police": police, "staff": staff,
-        "other_staff": other_staff, "coordinator": coordinator, "admin": admin,
-        "near": near, "youth": youth,
+        "home": home,
+        "team": team,
+        "police": police,
+        "staff": staff,
+        "other_staff": other_staff,
+        "coordinator": coordinator,
+        "admin": admin,
+        "near": near,
+        "youth": youth,
     }
 
 
@@ -370,12 +374,16 @@ async def test_no_usable_point_reaches_only_residence_and_added_orgs(
         assert {m.id for m in await fanout.recipients(uow, ctx, incident)} == staff_ids
         # A vetter adds the police service: its members join, nobody else does.
         added = await alerts.add_org(
-            uow, ctx, actor=w["coordinator"],
+            uow,
+            ctx,
+            actor=w["coordinator"],
             payload={"incident": incident.id, "version": incident.version, "org": w["police"].id},
         )
         incident = added.incident
         await alerts.approve(
-            uow, ctx, actor=w["coordinator"],
+            uow,
+            ctx,
+            actor=w["coordinator"],
             payload={"incident": incident.id, "version": incident.version},
         )
         await uow.commit()
@@ -409,13 +417,17 @@ async def test_no_point_and_no_residence_reaches_nobody_and_cannot_be_approved(
         # Raised by a coordinator of an intervention team for someone off the roster, place
         # unknown: no residence staff, no geometry, so nobody. Never "everyone".
         incident = await alerts.submit(
-            uow, ctx, raiser=w["coordinator"],
+            uow,
+            ctx,
+            raiser=w["coordinator"],
             data=_raise_data(None, {"latitude": None, "longitude": None, "source": "none"}),
         )
         assert await fanout.recipients(uow, ctx, incident) == []
         with pytest.raises(InvalidInput):
             await alerts.approve(
-                uow, ctx, actor=w["admin"],
+                uow,
+                ctx,
+                actor=w["admin"],
                 payload={"incident": incident.id, "version": incident.version},
             )
         await uow.commit()
@@ -465,8 +477,7 @@ async def test_submit_with_an_invalid_point_is_refused_and_sends_nothing(
 MEMBERS = 500
 INCIDENT_POINTS = 200
 SEED = int(os.environ.get("T12_SEED", "20260306"))
-ROLES = (Role.RESPONDER, Role.POLICE, Role.CHILD_PROTECTION, Role.RESIDENCE_STAFF,
-         Role.COORDINATOR)
+ROLES = (Role.RESPONDER, Role.POLICE, Role.CHILD_PROTECTION, Role.RESIDENCE_STAFF, Role.COORDINATOR)
 
 
 def _jitter(rng: random.Random, centre: tuple[float, float], spread_km: float) -> Point:
@@ -485,8 +496,10 @@ async def test_members_near_equals_the_oracle(ctx: ServiceContext, clock: FakeCl
             p = _jitter(rng, centre, rng.choice((5.0, 30.0, 150.0)))
             roll = rng.random()
             radius = (
-                200.0 if roll < 0.12  # the widest area sets the bounding box: test its edge
-                else rng.choice((5.0, 10.0, 25.0, 50.0)) if roll < 0.7
+                200.0
+                if roll < 0.12  # the widest area sets the bounding box: test its edge
+                else rng.choice((5.0, 10.0, 25.0, 50.0))
+                if roll < 0.7
                 else round(rng.uniform(0.5, 199.0), 3)
             )
             area = None if i % 50 == 7 else (p.latitude, p.longitude, radius)

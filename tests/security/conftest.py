@@ -40,8 +40,12 @@ CALLBACK_RE = re.compile(r"^t:[A-Za-z0-9_-]{22}$")
 TOKEN_RE = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
 
 UNLIMITED = LimitConfig(
-    overall_capacity=100_000, overall_rate=100_000, private_capacity=100_000,
-    private_rate=100_000, group_capacity=100_000, group_rate=100_000,
+    overall_capacity=100_000,
+    overall_rate=100_000,
+    private_capacity=100_000,
+    private_rate=100_000,
+    group_capacity=100_000,
+    group_rate=100_000,
 )
 
 
@@ -65,23 +69,32 @@ async def seed_canaries(world: World) -> Seed:
     """An admin, an organisation, an approved responder, a pending registrant (with a vetting
     card still open in the admin's chat) and an unused invite, all carrying canary strings."""
     ctx = world.hw.ctx
-    org = await members.create_org(ctx, actor_telegram_id=None, kind=OrgKind.INTERVENTION_TEAM,
-                                   name=CANARY_ORG, address="CANARY_ADDR_0b7e Street")
+    org = await members.create_org(
+        ctx,
+        actor_telegram_id=None,
+        kind=OrgKind.INTERVENTION_TEAM,
+        name=CANARY_ORG,
+        address="CANARY_ADDR_0b7e Street",
+    )
     admin = await world.admin(CANARY_ADMIN)
     responder = world.person(CANARY_RESPONDER, username="canary_resp")
     await world.join(admin, responder, "Responder", CANARY_ORG)
     pending = world.person(CANARY_PENDING)
     code = await world.invite(admin, "Coordinator", CANARY_ORG)
     await world.register(pending, code)
-    unused = await invites.create(ctx, actor_telegram_id=None,
-                                  role=Role.RESPONDER, org_id=org.id)
+    unused = await invites.create(ctx, actor_telegram_id=None, role=Role.RESPONDER, org_id=org.id)
     # Members' menus and keyboards exist now: /invite leaves role buttons in the admin chat.
     await world.say(admin, "/invite")
     await world.say(admin, "/members")
     await world.say(responder, "/whoami")
-    return Seed(admin=admin, responder=responder, pending=pending, org_id=org.id,
-                pending_invite_code=unused.code,
-                member_chats={admin.user_id, responder.user_id})
+    return Seed(
+        admin=admin,
+        responder=responder,
+        pending=pending,
+        org_id=org.id,
+        pending_invite_code=unused.code,
+        member_chats={admin.user_id, responder.user_id},
+    )
 
 
 def sent_callback_data(calls: Iterable[Call]) -> list[str]:
@@ -125,7 +138,11 @@ async def member_status(world: World, telegram_id: int) -> str | None:
 
 @asynccontextmanager
 async def open_world(
-    database_url: str, clock: FakeClock, *, unlimited: bool = False, privacy_mode: bool = True,
+    database_url: str,
+    clock: FakeClock,
+    *,
+    unlimited: bool = False,
+    privacy_mode: bool = True,
     concurrent_updates: int = 4,
 ) -> AsyncIterator[World]:
     """The e2e world, optionally with Telegram's flood limits lifted (``unlimited``) in the
@@ -136,27 +153,46 @@ async def open_world(
     variant bypasses it with ``model_copy``: pacing is proven by the delivery tests, here only
     *what* is sent matters.
     """
-    emu = Emulator(token=TOKEN, bot_username="homeward_test_bot", clock=clock,
-                   limit_config=UNLIMITED if unlimited else FAST_LIMITS,
-                   privacy_mode=privacy_mode)
+    emu = Emulator(
+        token=TOKEN,
+        bot_username="homeward_test_bot",
+        clock=clock,
+        limit_config=UNLIMITED if unlimited else FAST_LIMITS,
+        privacy_mode=privacy_mode,
+    )
     await emu.start()
     try:
         settings = load_settings(
             None,
-            telegram={"token": SecretStr(TOKEN), "base_url": emu.base_url,
-                      "base_file_url": emu.base_file_url, "poll_timeout_seconds": 5,
-                      "concurrent_updates": concurrent_updates},
+            telegram={
+                "token": SecretStr(TOKEN),
+                "base_url": emu.base_url,
+                "base_file_url": emu.base_file_url,
+                "poll_timeout_seconds": 5,
+                "concurrent_updates": concurrent_updates,
+            },
             database={"url": SecretStr(database_url)},
             geocoding={"enabled": False},  # never reach for the public Nominatim
-            delivery={"per_chat_per_second": 100, "per_chat_burst": 100,
-                      "group_per_minute": 1000, "concurrency": 8 if unlimited else 4},
-            membership={"areas": [AreaSettings(name="Greater Sudbury", latitude=46.49,
-                                               longitude=-80.99, radius_km=40)]},
+            delivery={
+                "per_chat_per_second": 100,
+                "per_chat_burst": 100,
+                "group_per_minute": 1000,
+                "concurrency": 8 if unlimited else 4,
+            },
+            membership={
+                "areas": [
+                    AreaSettings(
+                        name="Greater Sudbury", latitude=46.49, longitude=-80.99, radius_km=40
+                    )
+                ]
+            },
         )
         if unlimited:
-            settings = settings.model_copy(update={
-                "delivery": settings.delivery.model_copy(update={"rate_per_second": 100_000.0}),
-            })
+            settings = settings.model_copy(
+                update={
+                    "delivery": settings.delivery.model_copy(update={"rate_per_second": 100_000.0}),
+                }
+            )
         homeward = build_app(settings, clock=clock)
         await homeward.start()
         try:

@@ -32,8 +32,12 @@ from tests.security.conftest import (
     timeline_actions,
 )
 
-DENIED = {texts.BUTTON_GONE, texts.BUTTON_NOT_YOURS, texts.ERRORS["not_allowed"],
-          texts.ERRORS["stale"]}
+DENIED = {
+    texts.BUTTON_GONE,
+    texts.BUTTON_NOT_YOURS,
+    texts.ERRORS["not_allowed"],
+    texts.ERRORS["stale"],
+}
 
 
 def _tokens_sent_to(world: World, chat_id: int) -> list[str]:
@@ -52,15 +56,27 @@ async def _press(world: World, who: Person, data: str) -> str | None:
 async def _press_raw(world: World, who: Person, data: str) -> str | None:
     """A callback query a real client could not build (data > 64 bytes)."""
     query_id = f"forged{len(world.emu.calls)}"
-    world.emu.inject_raw({"callback_query": {
-        "id": query_id, "from": world.emu.get_user(who.user_id).to_api(),
-        "message": {"message_id": 1, "date": 0,
-                    "chat": world.emu.get_chat(who.user_id).to_api()},
-        "chat_instance": "1", "data": data,
-    }})
+    world.emu.inject_raw(
+        {
+            "callback_query": {
+                "id": query_id,
+                "from": world.emu.get_user(who.user_id).to_api(),
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": world.emu.get_chat(who.user_id).to_api(),
+                },
+                "chat_instance": "1",
+                "data": data,
+            }
+        }
+    )
     await world.settle()
-    answers = [c for c in world.emu.calls_to("answerCallbackQuery")
-               if c.params.get("callback_query_id") == query_id]
+    answers = [
+        c
+        for c in world.emu.calls_to("answerCallbackQuery")
+        if c.params.get("callback_query_id") == query_id
+    ]
     assert len(answers) == 1, answers
     return answers[0].params.get("text")
 
@@ -74,8 +90,9 @@ async def test_a_non_vetter_cannot_replay_or_forge_callbacks(world: World) -> No
     seed = await seed_canaries(world)
     admin, rita = seed.admin, seed.responder
     # The admin's open pick-role keyboard, then a pick-org keyboard too.
-    [pick_role] = [m for m in world.emu.bot_messages(admin.user_id)
-                   if texts.INVITE_PICK_ROLE in (m.text or "")][-1:]
+    [pick_role] = [
+        m for m in world.emu.bot_messages(admin.user_id) if texts.INVITE_PICK_ROLE in (m.text or "")
+    ][-1:]
     await world.press(admin, pick_role, "Responder")
     admin_tokens = _tokens_sent_to(world, admin.user_id)
     rita_tokens = _tokens_sent_to(world, rita.user_id)  # her registration buttons, now stale
@@ -86,16 +103,28 @@ async def test_a_non_vetter_cannot_replay_or_forge_callbacks(world: World) -> No
     urlsafe = string.ascii_letters + string.digits + "-_"
     forged: list[str] = []
     for token in admin_tokens[:5]:
-        forged += [token[:-1] + ("a" if token[-1] != "a" else "b"), token.upper(),
-                   token[2:], "t:" + token[2:][::-1], token + "x"]
+        forged += [
+            token[:-1] + ("a" if token[-1] != "a" else "b"),
+            token.upper(),
+            token[2:],
+            "t:" + token[2:][::-1],
+            token + "x",
+        ]
     forged += ["t:" + "".join(rng.choice(urlsafe) for _ in range(22)) for _ in range(20)]
     forged += ["t:" + "".join(rng.choice(urlsafe) for _ in range(62))]  # exactly 64 bytes
     forged += ["".join(chr(rng.randrange(0x20, 0x2FF)) for _ in range(20)) for _ in range(10)]
-    forged += ["approve:member:3", "member.approve", "t:", "t:../../", "é" * 32,
-               '{"a":"member.approve","id":3}', "t:" + "A" * 21 + "=", " t:" + "A" * 22]
+    forged += [
+        "approve:member:3",
+        "member.approve",
+        "t:",
+        "t:../../",
+        "é" * 32,
+        '{"a":"member.approve","id":3}',
+        "t:" + "A" * 21 + "=",
+        " t:" + "A" * 22,
+    ]
     assert all(len(d.encode()) <= 64 for d in forged)
-    oversize = ["t:" + "A" * 63, admin_tokens[0] + "A" * 43, "x" * 65, "é" * 33,
-                "t:" + "B" * 4094]
+    oversize = ["t:" + "A" * 63, admin_tokens[0] + "A" * 43, "x" * 65, "é" * 33, "t:" + "B" * 4094]
     assert all(len(d.encode()) > 64 for d in oversize)
 
     invites_before = await _invite_count(world)
@@ -120,12 +149,13 @@ async def test_a_non_vetter_cannot_replay_or_forge_callbacks(world: World) -> No
     assert await _invite_count(world) == invites_before
     sent = [c.method for c in world.emu.calls[calls_before:] if c.method != "getUpdates"]
     assert set(sent) == {"answerCallbackQuery"}, set(sent)
-    new_events = (await timeline_actions(world))[len(events_before):]
+    new_events = (await timeline_actions(world))[len(events_before) :]
     # Every replay of a real token is audited; forged data never reaches a record.
     assert new_events == ["action.denied"] * (len(admin_tokens) + len(rita_tokens)), new_events
     async with world.hw.ctx.uow() as uow:
-        denied = [e.event async for e in uow.timeline.iterate()
-                  if e.event.action == "action.denied"]
+        denied = [
+            e.event async for e in uow.timeline.iterate() if e.event.action == "action.denied"
+        ]
     assert {e.actor_telegram_id for e in denied} == {rita.user_id}
 
     # The vetter's own press still works afterwards.

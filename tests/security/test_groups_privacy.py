@@ -50,8 +50,11 @@ async def test_the_bot_leaves_a_group_added_by_anyone_but_an_admin(
     world: World, adder: str
 ) -> None:
     seed = await seed_canaries(world)
-    person = {"stranger": world.person("Sam Stranger"), "member": seed.responder,
-              "pending": seed.pending}[adder]
+    person = {
+        "stranger": world.person("Sam Stranger"),
+        "member": seed.responder,
+        "pending": seed.pending,
+    }[adder]
     group = world.emu.add_group("Somebody's group")
     started = time.perf_counter()
     world.emu.add_bot_to_group(person.user_id, group.id)
@@ -80,12 +83,27 @@ async def test_a_registered_group_never_sees_personal_details(world: World) -> N
     await world.settle()
     assert group.id not in world.emu.left_chats
     stranger = world.person("Sam Stranger")
-    code = (await invites.create(world.hw.ctx, actor_telegram_id=None,
-                                 role=Role.RESPONDER, org_id=seed.org_id)).code
-    commands = ["/whoami", "/members", "/help", "/invite", "/orgs", "/details 1",
-                "/suspend 2", "/neworg residence Group House", f"/start {code}",
-                f"/start@homeward_test_bot {code}", "/whoami@homeward_test_bot",
-                "/members@homeward_test_bot", "@homeward_test_bot who is here?", "/cancel"]
+    code = (
+        await invites.create(
+            world.hw.ctx, actor_telegram_id=None, role=Role.RESPONDER, org_id=seed.org_id
+        )
+    ).code
+    commands = [
+        "/whoami",
+        "/members",
+        "/help",
+        "/invite",
+        "/orgs",
+        "/details 1",
+        "/suspend 2",
+        "/neworg residence Group House",
+        f"/start {code}",
+        f"/start@homeward_test_bot {code}",
+        "/whoami@homeward_test_bot",
+        "/members@homeward_test_bot",
+        "@homeward_test_bot who is here?",
+        "/cancel",
+    ]
     people: list[Person] = [admin, rita, seed.pending, stranger]
     calls_before = len(world.emu.calls)
     for person in people:
@@ -102,8 +120,11 @@ async def test_a_registered_group_never_sees_personal_details(world: World) -> N
     for call in new_calls:
         assert CANARY not in call_text(call), (call.method, call.chat_id)
     # Nothing went to anyone's private chat because of what was said in the group.
-    private = [c for c in new_calls
-               if c.method == "sendMessage" and c.chat_id is not None and c.chat_id > 0]
+    private = [
+        c
+        for c in new_calls
+        if c.method == "sendMessage" and c.chat_id is not None and c.chat_id > 0
+    ]
     assert private == [], [(c.chat_id, c.params.get("text")) for c in private]
     # The code pasted in the group was not consumed: it still works in private.
     newcomer = world.person("Nia Newcomer")
@@ -114,8 +135,14 @@ async def test_a_registered_group_never_sees_personal_details(world: World) -> N
     for call in world.emu.calls:
         if call.chat_id is not None and call.chat_id < 0:
             blob = call_text(call)
-            for secret in (CANARY_ADMIN, CANARY_RESPONDER, CANARY_ORG, seed.pending.name,
-                           "Sam Stranger", code):
+            for secret in (
+                CANARY_ADMIN,
+                CANARY_RESPONDER,
+                CANARY_ORG,
+                seed.pending.name,
+                "Sam Stranger",
+                code,
+            ):
                 assert secret not in blob, (secret, call.method)
 
 
@@ -132,18 +159,22 @@ async def test_the_app_warns_when_privacy_mode_is_off(
     caplog.set_level(logging.WARNING, logger="bot.app")
     async with open_world(database_url, clock, privacy_mode=False) as world:
         assert world.hw.application.bot.bot.can_read_all_group_messages is True
-        warnings = [r for r in caplog.records
-                    if r.levelno == logging.WARNING and "privacy mode is OFF" in r.getMessage()]
+        warnings = [
+            r
+            for r in caplog.records
+            if r.levelno == logging.WARNING and "privacy mode is OFF" in r.getMessage()
+        ]
         assert len(warnings) == 1
         assert "/setprivacy" in warnings[0].getMessage()
         # Even reading everything, it says nothing in a registered group to plain chatter.
-        await members.create_org(world.hw.ctx, actor_telegram_id=None,
-                                 kind=OrgKind.INTERVENTION_TEAM, name=CANARY_ORG)
+        await members.create_org(
+            world.hw.ctx, actor_telegram_id=None, kind=OrgKind.INTERVENTION_TEAM, name=CANARY_ORG
+        )
         admin = await world.admin(CANARY_ADMIN)
         group = world.emu.add_group("Ops")
         world.emu.add_bot_to_group(admin.user_id, group.id)
-        world.emu.send_text(admin.user_id, "Has anyone seen the youth from Maple House?",
-                            chat_id=group.id)
+        world.emu.send_text(
+            admin.user_id, "Has anyone seen the youth from Maple House?", chat_id=group.id
+        )
         await world.settle()
         assert world.emu.bot_messages(group.id) == []
-

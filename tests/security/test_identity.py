@@ -24,11 +24,13 @@ EXCLUDED = ("bot/emulator/",)
 NAMES = frozenset({"username", "active_usernames"})
 
 # (file, expression read) -> how many times. All of them are the bot's own username.
-ALLOWED: Counter[tuple[str, str]] = Counter({
-    ("bot/app.py", "me.username"): 2,  # startup log and privacy-mode warning; me = app.bot.bot
-    ("bot/commands.py", "homeward.application.bot.username"): 1,  # "running as @..."
-    ("handlers/buttons.py", "context.bot.username"): 1,  # the t.me/<bot>?start=<code> link
-})
+ALLOWED: Counter[tuple[str, str]] = Counter(
+    {
+        ("bot/app.py", "me.username"): 2,  # startup log and privacy-mode warning; me = app.bot.bot
+        ("bot/commands.py", "homeward.application.bot.username"): 1,  # "running as @..."
+        ("handlers/buttons.py", "context.bot.username"): 1,  # the t.me/<bot>?start=<code> link
+    }
+)
 
 
 def username_reads(source: str) -> list[str]:
@@ -44,8 +46,10 @@ def username_reads(source: str) -> list[str]:
             getter = isinstance(func, ast.Name) and func.id in ("getattr", "hasattr")
             dict_get = isinstance(func, ast.Attribute) and func.attr in ("get", "pop")
             index = 1 if getter else 0
-            if (getter or dict_get) and len(node.args) > index and _is_name_constant(
-                node.args[index]
+            if (
+                (getter or dict_get)
+                and len(node.args) > index
+                and _is_name_constant(node.args[index])
             ):
                 found.append(ast.unparse(node))
     return found

@@ -39,14 +39,14 @@ SERVICE_GUESSES = 1_000
 
 
 async def _org(world: World) -> int:
-    org = await members.create_org(world.hw.ctx, actor_telegram_id=None,
-                                   kind=OrgKind.INTERVENTION_TEAM, name=CANARY_ORG)
+    org = await members.create_org(
+        world.hw.ctx, actor_telegram_id=None, kind=OrgKind.INTERVENTION_TEAM, name=CANARY_ORG
+    )
     return org.id
 
 
 async def _invite(world: World, org_id: int, role: Role = Role.RESPONDER) -> str:
-    created = await invites.create(world.hw.ctx, actor_telegram_id=None, role=role,
-                                   org_id=org_id)
+    created = await invites.create(world.hw.ctx, actor_telegram_id=None, role=role, org_id=org_id)
     return created.code
 
 
@@ -59,8 +59,9 @@ async def test_codes_carry_at_least_128_bits_and_only_their_hash_is_stored(world
     ctx = world.hw.ctx
     async with ctx.uow() as uow:
         created = [
-            await invites.create_in(uow, ctx, actor_telegram_id=None, role=Role.RESPONDER,
-                                    org_id=org_id)
+            await invites.create_in(
+                uow, ctx, actor_telegram_id=None, role=Role.RESPONDER, org_id=org_id
+            )
             for _ in range(1_000)
         ]
         await uow.commit()
@@ -99,8 +100,7 @@ async def test_a_code_works_once(world: World) -> None:
     contested = await _invite(world, org_id)
     racers = [world.person(f"Racer {i}") for i in range(20)]
     results = await asyncio.gather(
-        *(registration.start(world.hw.ctx, telegram_id=r.user_id, code=contested)
-          for r in racers),
+        *(registration.start(world.hw.ctx, telegram_id=r.user_id, code=contested) for r in racers),
         return_exceptions=True,
     )
     winners = [r for r in results if not isinstance(r, BaseException)]
@@ -140,8 +140,11 @@ async def test_100000_random_guesses_never_succeed(world: World) -> None:
     # A realistic target: 200 live codes at once.
     async with ctx.uow() as uow:
         live = [
-            (await invites.create_in(uow, ctx, actor_telegram_id=None, role=Role.RESPONDER,
-                                     org_id=org_id)).code
+            (
+                await invites.create_in(
+                    uow, ctx, actor_telegram_id=None, role=Role.RESPONDER, org_id=org_id
+                )
+            ).code
             for _ in range(200)
         ]
         await uow.commit()
@@ -170,32 +173,46 @@ async def test_100000_random_guesses_never_succeed(world: World) -> None:
     hits = 0
     async with world.hw.db.sessions() as session:
         for offset in range(0, rest, 2_000):
-            hashes = [invites.hash_code(g) for g in guesses[offset:offset + 2_000]]
-            hits += (await session.execute(
-                select(func.count()).select_from(InviteRow).where(
-                    InviteRow.code_hash.in_(hashes), InviteRow.used_at.is_(None),
+            hashes = [invites.hash_code(g) for g in guesses[offset : offset + 2_000]]
+            hits += (
+                await session.execute(
+                    select(func.count())
+                    .select_from(InviteRow)
+                    .where(
+                        InviteRow.code_hash.in_(hashes),
+                        InviteRow.used_at.is_(None),
+                        InviteRow.expires_at > now,
+                    )
+                )
+            ).scalar_one()
+        # Positive control: the same query finds the real codes.
+        control = (
+            await session.execute(
+                select(func.count())
+                .select_from(InviteRow)
+                .where(
+                    InviteRow.code_hash.in_([invites.hash_code(c) for c in live]),
+                    InviteRow.used_at.is_(None),
                     InviteRow.expires_at > now,
                 )
-            )).scalar_one()
-        # Positive control: the same query finds the real codes.
-        control = (await session.execute(
-            select(func.count()).select_from(InviteRow).where(
-                InviteRow.code_hash.in_([invites.hash_code(c) for c in live]),
-                InviteRow.used_at.is_(None), InviteRow.expires_at > now,
             )
-        )).scalar_one()
+        ).scalar_one()
     lookup_seconds = time.perf_counter() - started
     assert hits == 0
     assert control == len(live)
     # And none of the live codes was consumed by the guessing.
     async with world.hw.db.sessions() as session:
-        used = (await session.execute(
-            select(func.count()).select_from(InviteRow).where(InviteRow.used_at.is_not(None))
-        )).scalar_one()
+        used = (
+            await session.execute(
+                select(func.count()).select_from(InviteRow).where(InviteRow.used_at.is_not(None))
+            )
+        ).scalar_one()
     assert used == 0
-    print(f"\nT06 guesses: {SERVICE_GUESSES} via registration.start in {service_seconds:.1f} s "
-          f"({SERVICE_GUESSES / service_seconds:.0f}/s); {rest} via the lookup predicate in "
-          f"{lookup_seconds:.1f} s; 0 successes")
+    print(
+        f"\nT06 guesses: {SERVICE_GUESSES} via registration.start in {service_seconds:.1f} s "
+        f"({SERVICE_GUESSES / service_seconds:.0f}/s); {rest} via the lookup predicate in "
+        f"{lookup_seconds:.1f} s; 0 successes"
+    )
 
 
 async def test_ten_failures_lock_the_account_for_an_hour(world: World) -> None:
@@ -263,8 +280,16 @@ async def test_nothing_is_visible_before_a_vetter_approves(world: World) -> None
     done = await world.register(person, code)
     assert any("with a coordinator now" in (m.text or "") for m in done)
     assert await member_status(world, person.user_id) == "pending"
-    for command in ("/whoami", "/help", "/members", "/invite", "/orgs", f"/start {code}",
-                    "/suspend 1", "hello"):
+    for command in (
+        "/whoami",
+        "/help",
+        "/members",
+        "/invite",
+        "/orgs",
+        f"/start {code}",
+        "/suspend 1",
+        "hello",
+    ):
         world.clock.advance(61)
         replies = await world.say(person, command)
         assert [m.text for m in replies] == [texts.GENERIC], command

@@ -60,6 +60,7 @@ QUIET = ("httpx", "httpcore", "aiohttp.access", "telegram")
 # In-process
 # ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
@@ -156,8 +157,11 @@ async def test_tokens_never_reach_the_logs(
     assert DB_PASSWORD not in logged
     for name in ("httpx", "httpcore"):
         assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING
-    assert not [r for r in caplog.records if r.name.startswith(("httpx", "httpcore"))
-                and r.levelno < logging.WARNING]
+    assert not [
+        r
+        for r in caplog.records
+        if r.name.startswith(("httpx", "httpcore")) and r.levelno < logging.WARNING
+    ]
 
 
 async def test_debug_logs_carry_no_personal_details(
@@ -165,8 +169,7 @@ async def test_debug_logs_carry_no_personal_details(
 ) -> None:
     await _journey_with_faults(debug_world)
     logged = _all_log_text(debug_log, caplog)
-    leaks = sorted({line.split(": ", 1)[0][:80] for line in logged.splitlines()
-                    if CANARY in line})
+    leaks = sorted({line.split(": ", 1)[0][:80] for line in logged.splitlines() if CANARY in line})
     assert CANARY not in logged, f"personal details logged by: {leaks[:5]}"
 
 
@@ -206,14 +209,21 @@ async def test_a_storage_failure_in_a_handler_logs_no_personal_details(
 
 
 async def test_a_rejected_token_at_startup_fails_without_logging_it(
-    emulator: Emulator, database_url: str, clock: FakeClock, debug_log: io.StringIO,
+    emulator: Emulator,
+    database_url: str,
+    clock: FakeClock,
+    debug_log: io.StringIO,
     caplog: Any,
 ) -> None:
     wrong = "987654321:AAF_this_token_is_not_the_emulators_xyz"
     settings = load_settings(
         None,
-        telegram={"token": SecretStr(wrong), "base_url": emulator.base_url,
-                  "base_file_url": emulator.base_file_url, "poll_timeout_seconds": 1},
+        telegram={
+            "token": SecretStr(wrong),
+            "base_url": emulator.base_url,
+            "base_file_url": emulator.base_file_url,
+            "poll_timeout_seconds": 1,
+        },
         database={"url": SecretStr(database_url)},
         geocoding={"enabled": False},
     )
@@ -239,6 +249,7 @@ async def test_a_rejected_token_at_startup_fails_without_logging_it(
 # ---------------------------------------------------------------------------------------
 # The command line
 # ---------------------------------------------------------------------------------------
+
 
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOMEWARD_")}
@@ -285,7 +296,12 @@ def test_config_errors_are_one_line_naming_the_key(tmp_path: Path, case: str) ->
     config.write_text(body, encoding="utf-8")
     result = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
         [sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path, env=_env(), check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=_env(),
+        check=False,
     )
     assert result.returncode != 0
     lines = result.stderr.splitlines()
@@ -307,12 +323,19 @@ async def test_a_token_telegram_rejects_exits_without_printing_it(
     config.write_text(
         f'[telegram]\ntoken = "{wrong}"\nbase_url = "{emulator.base_url}"\n'
         f'poll_timeout_seconds = 1\n[database]\nurl = "{database_url}"\n'
-        f'[geocoding]\nenabled = false\n',
+        f"[geocoding]\nenabled = false\n",
         encoding="utf-8",
     )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--config",
+        str(config),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=tmp_path,
         env=_env(),
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), 60)

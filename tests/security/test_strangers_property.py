@@ -68,11 +68,33 @@ BIG_IDS = (2**52 - 1, 2**32 + 7, 2**31 - 1)  # user ids need up to 52 bits
 
 URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 COMMANDS = (
-    "/help", "/whoami", "/invite", "/members", "/suspend 1", "/reinstate 1", "/remove 2",
-    "/orgs", "/neworg residence X", "/neworg police_service CANARYLESS | 1 Main St",
-    "/cancel", "/stop", "/start", "/start ", "/start@homeward_test_bot", "/details 1",
-    "/whoami@homeward_test_bot", "/help@other_bot", "/unknown", "/settings", "/admin",
-    "/suspend", "/suspend #1", "/members all", "/invite coordinator", "/ ", "/",
+    "/help",
+    "/whoami",
+    "/invite",
+    "/members",
+    "/suspend 1",
+    "/reinstate 1",
+    "/remove 2",
+    "/orgs",
+    "/neworg residence X",
+    "/neworg police_service CANARYLESS | 1 Main St",
+    "/cancel",
+    "/stop",
+    "/start",
+    "/start ",
+    "/start@homeward_test_bot",
+    "/details 1",
+    "/whoami@homeward_test_bot",
+    "/help@other_bot",
+    "/unknown",
+    "/settings",
+    "/admin",
+    "/suspend",
+    "/suspend #1",
+    "/members all",
+    "/invite coordinator",
+    "/ ",
+    "/",
 )
 
 
@@ -81,6 +103,7 @@ COMMANDS = (
 # ``eligible``: the update reaches the gate from a non-member in a private chat, so the
 # generic answer is owed if the 60-s slot is free.
 # ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Act:
@@ -103,8 +126,20 @@ def _code_like() -> st.SearchStrategy[str]:
         st.integers(min_value=65, max_value=4000).map(lambda n: "A" * n),  # huge
         unicode_text,
         short_text,
-        st.sampled_from(["0" * 32, "-" * 32, "_" * 64, " " * 5, "null", "None", "%00",
-                         "../../etc/passwd", "' OR 1=1 --", "<b>x</b>"]),
+        st.sampled_from(
+            [
+                "0" * 32,
+                "-" * 32,
+                "_" * 64,
+                " " * 5,
+                "null",
+                "None",
+                "%00",
+                "../../etc/passwd",
+                "' OR 1=1 --",
+                "<b>x</b>",
+            ]
+        ),
     )
 
 
@@ -124,33 +159,72 @@ def acts(real_tokens: list[str], code_variants: list[str]) -> st.SearchStrategy[
         st.sampled_from(real_tokens),
         st.sampled_from(real_tokens).map(lambda t: t[:-1] + ("A" if t[-1] != "A" else "B")),
         st.sampled_from(real_tokens).map(lambda t: t.upper()),
-        st.sampled_from(["", "approve:member:1", "member.approve", "t:", "t:" + "x" * 62,
-                         '{"action":"member.approve","member_id":3}']),
+        st.sampled_from(
+            [
+                "",
+                "approve:member:1",
+                "member.approve",
+                "t:",
+                "t:" + "x" * 62,
+                '{"action":"member.approve","member_id":3}',
+            ]
+        ),
     )
     plain = st.builds(Act, st.just("text"), who, st.tuples(short_text))
     command = st.builds(Act, st.just("text"), who, st.tuples(st.sampled_from(COMMANDS)))
-    press = st.builds(Act, st.just("press"), who,
-                      st.tuples(callback_data, st.integers(min_value=-5, max_value=10**6)))
+    press = st.builds(
+        Act,
+        st.just("press"),
+        who,
+        st.tuples(callback_data, st.integers(min_value=-5, max_value=10**6)),
+    )
     return st.one_of(
-        plain, plain, command, command, press,
-        st.builds(Act, st.just("text"), who,
-                  st.tuples(st.builds(lambda c, a: f"{c} {a}", st.sampled_from(COMMANDS),
-                                      short_text))),
-        st.builds(Act, st.just("text"), who,
-                  st.tuples(_code_like().map(lambda c: f"/start {c}"))),
-        st.builds(Act, st.just("text"), who,
-                  st.tuples(st.sampled_from(code_variants).map(lambda c: f"/start {c}"))),
-        st.builds(Act, st.just("text"), who,
-                  st.tuples(_code_like().map(lambda c: f"/start@homeward_test_bot {c}"))),
+        plain,
+        plain,
+        command,
+        command,
         press,
-        st.builds(Act, st.just("location"), who,
-                  st.tuples(_float_edges(-90.0, 90.0), _float_edges(-180.0, 180.0))),
-        st.builds(Act, st.just("forward"), who,
-                  st.tuples(short_text, st.sampled_from(["member", "stranger"]))),
-        st.builds(Act, st.just("photo"), who,
-                  st.tuples(st.binary(min_size=1, max_size=32), st.none() | short_text)),
-        st.builds(Act, st.just("raw"), who,
-                  st.tuples(st.sampled_from(sorted(RAW_SHAPES)), short_text)),
+        st.builds(
+            Act,
+            st.just("text"),
+            who,
+            st.tuples(st.builds(lambda c, a: f"{c} {a}", st.sampled_from(COMMANDS), short_text)),
+        ),
+        st.builds(Act, st.just("text"), who, st.tuples(_code_like().map(lambda c: f"/start {c}"))),
+        st.builds(
+            Act,
+            st.just("text"),
+            who,
+            st.tuples(st.sampled_from(code_variants).map(lambda c: f"/start {c}")),
+        ),
+        st.builds(
+            Act,
+            st.just("text"),
+            who,
+            st.tuples(_code_like().map(lambda c: f"/start@homeward_test_bot {c}")),
+        ),
+        press,
+        st.builds(
+            Act,
+            st.just("location"),
+            who,
+            st.tuples(_float_edges(-90.0, 90.0), _float_edges(-180.0, 180.0)),
+        ),
+        st.builds(
+            Act,
+            st.just("forward"),
+            who,
+            st.tuples(short_text, st.sampled_from(["member", "stranger"])),
+        ),
+        st.builds(
+            Act,
+            st.just("photo"),
+            who,
+            st.tuples(st.binary(min_size=1, max_size=32), st.none() | short_text),
+        ),
+        st.builds(
+            Act, st.just("raw"), who, st.tuples(st.sampled_from(sorted(RAW_SHAPES)), short_text)
+        ),
     )
 
 
@@ -164,20 +238,34 @@ def _message(world: World, user_id: int, **fields: Any) -> dict[str, Any]:
     chat = world.emu.get_chat(user_id)
     message_id = chat.next_message_id
     chat.next_message_id += 1
-    return {"message_id": message_id, "date": ts(world.clock.now()),
-            "chat": chat.to_api(), **fields}
+    return {
+        "message_id": message_id,
+        "date": ts(world.clock.now()),
+        "chat": chat.to_api(),
+        **fields,
+    }
 
 
 def _raw_edited(world: World, uid: int, text: str) -> tuple[dict[str, Any], bool]:
     user = world.emu.get_user(uid).to_api()
-    return {"edited_message": {**_message(world, uid, text=text or "x", **{"from": user}),
-                               "edit_date": ts(world.clock.now())}}, False
+    return {
+        "edited_message": {
+            **_message(world, uid, text=text or "x", **{"from": user}),
+            "edit_date": ts(world.clock.now()),
+        }
+    }, False
 
 
 def _raw_channel_post(world: World, uid: int, text: str) -> tuple[dict[str, Any], bool]:
     chat = {"id": -1001234567890, "type": "channel", "title": "CANARYLESS channel"}
-    return {"channel_post": {"message_id": 1, "date": ts(world.clock.now()), "chat": chat,
-                             "text": text or "x"}}, False
+    return {
+        "channel_post": {
+            "message_id": 1,
+            "date": ts(world.clock.now()),
+            "chat": chat,
+            "text": text or "x",
+        }
+    }, False
 
 
 def _raw_inline_query(world: World, uid: int, text: str) -> tuple[dict[str, Any], bool]:
@@ -199,58 +287,85 @@ def _raw_contact(world: World, uid: int, text: str) -> tuple[dict[str, Any], boo
 def _raw_sender_chat(world: World, uid: int, text: str) -> tuple[dict[str, Any], bool]:
     user = world.emu.get_user(uid).to_api()
     sender = {"id": -1009876543210, "type": "channel", "title": "Somebody's channel"}
-    return {"message": _message(world, uid, text=text or "/whoami", sender_chat=sender,
-                                **{"from": user})}, True
+    return {
+        "message": _message(
+            world, uid, text=text or "/whoami", sender_chat=sender, **{"from": user}
+        )
+    }, True
 
 
 def _raw_bad_entities(world: World, uid: int, text: str) -> tuple[dict[str, Any], bool]:
     user = world.emu.get_user(uid).to_api()
     body = "/members " + text
-    entities = [{"type": "bot_command", "offset": 0, "length": 500},
-                {"type": "mention", "offset": 3, "length": 2}]
-    return {"message": _message(world, uid, text=body, entities=entities,
-                                **{"from": user})}, True
+    entities = [
+        {"type": "bot_command", "offset": 0, "length": 500},
+        {"type": "mention", "offset": 3, "length": 2},
+    ]
+    return {"message": _message(world, uid, text=body, entities=entities, **{"from": user})}, True
 
 
 def _raw_reply_to_bot(world: World, uid: int, text: str) -> tuple[dict[str, Any], bool]:
     user = world.emu.get_user(uid).to_api()
     quoted = _message(world, uid, text="an earlier message", **{"from": world.emu.state.bot_user()})
-    return {"message": _message(world, uid, text=text or "?", reply_to_message=quoted,
-                                **{"from": user})}, True
+    return {
+        "message": _message(world, uid, text=text or "?", reply_to_message=quoted, **{"from": user})
+    }, True
 
 
 def _raw_callback_inline(world: World, uid: int, text: str) -> tuple[dict[str, Any], bool]:
     # A press on an inline-mode message: no message, no chat. Nothing to answer in private.
     user = world.emu.get_user(uid).to_api()
-    return {"callback_query": {"id": f"cq{uid}{time.monotonic_ns()}", "from": user,
-                               "inline_message_id": "AAAAAQ", "chat_instance": "1",
-                               "data": "t:" + "A" * 22}}, False
+    return {
+        "callback_query": {
+            "id": f"cq{uid}{time.monotonic_ns()}",
+            "from": user,
+            "inline_message_id": "AAAAAQ",
+            "chat_instance": "1",
+            "data": "t:" + "A" * 22,
+        }
+    }, False
 
 
 def _raw_game_callback(world: World, uid: int, text: str) -> tuple[dict[str, Any], bool]:
     user = world.emu.get_user(uid).to_api()
     message = _message(world, uid, text="old", **{"from": world.emu.state.bot_user()})
-    return {"callback_query": {"id": f"gq{uid}{time.monotonic_ns()}", "from": user,
-                               "message": message, "chat_instance": "2",
-                               "game_short_name": "x"}}, True
+    return {
+        "callback_query": {
+            "id": f"gq{uid}{time.monotonic_ns()}",
+            "from": user,
+            "message": message,
+            "chat_instance": "2",
+            "game_short_name": "x",
+        }
+    }, True
 
 
 def _raw_blocked(world: World, uid: int, text: str) -> tuple[dict[str, Any], bool]:
     user = world.emu.get_user(uid).to_api()
     bot = world.emu.state.bot_user()
-    return {"my_chat_member": {"chat": _private_chat(world, uid), "from": user,
-                               "date": ts(world.clock.now()),
-                               "old_chat_member": {"status": "member", "user": bot},
-                               "new_chat_member": {"status": "kicked", "user": bot,
-                                                   "until_date": 0}}}, False
+    return {
+        "my_chat_member": {
+            "chat": _private_chat(world, uid),
+            "from": user,
+            "date": ts(world.clock.now()),
+            "old_chat_member": {"status": "member", "user": bot},
+            "new_chat_member": {"status": "kicked", "user": bot, "until_date": 0},
+        }
+    }, False
 
 
 def _raw_reaction(world: World, uid: int, text: str) -> tuple[dict[str, Any], bool]:
     user = world.emu.get_user(uid).to_api()
-    return {"message_reaction": {"chat": _private_chat(world, uid), "message_id": 1,
-                                 "user": user, "date": ts(world.clock.now()),
-                                 "old_reaction": [],
-                                 "new_reaction": [{"type": "emoji", "emoji": "👍"}]}}, False
+    return {
+        "message_reaction": {
+            "chat": _private_chat(world, uid),
+            "message_id": 1,
+            "user": user,
+            "date": ts(world.clock.now()),
+            "old_reaction": [],
+            "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+        }
+    }, False
 
 
 RAW_SHAPES = {
@@ -272,6 +387,7 @@ RAW_SHAPES = {
 # ---------------------------------------------------------------------------------------
 # The run
 # ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Run:
@@ -312,8 +428,11 @@ class Run:
             update = emu.send_location(uid, *act.args)
         elif kind == "forward":
             text, origin = act.args
-            source = self.members[act.who % len(self.members)] if origin == "member" else \
-                self.pool[(act.who + 1) % len(self.pool)]
+            source = (
+                self.members[act.who % len(self.members)]
+                if origin == "member"
+                else self.pool[(act.who + 1) % len(self.pool)]
+            )
             update = emu.forward_text(uid, text or "fwd", source.user_id)
         elif kind == "photo":
             data, caption = act.args
@@ -344,7 +463,7 @@ class Run:
         calls = self.world.emu.calls
         pool_ids = self.pool_ids
         generic_now: dict[int, int] = defaultdict(int)
-        for call in calls[self.calls_from + self.checked_calls:]:
+        for call in calls[self.calls_from + self.checked_calls :]:
             self.checked_calls += 1
             blob = call_text(call)
             assert CANARY not in blob, f"canary in {call.method} to {call.chat_id}: {blob[:300]}"
@@ -353,8 +472,11 @@ class Run:
             if call.method == "answerCallbackQuery":
                 # (chat_id is unknown for raw-injected queries the emulator never issued)
                 assert call.chat_id is None or call.chat_id in pool_ids, call.chat_id
-                extra = {k for k, v in call.params.items()
-                         if k != "callback_query_id" and v not in (None, "", False)}
+                extra = {
+                    k
+                    for k, v in call.params.items()
+                    if k != "callback_query_id" and v not in (None, "", False)
+                }
                 assert not extra, f"callback answer to a stranger carried {extra}"
                 continue
             assert call.chat_id in pool_ids, (
@@ -396,10 +518,12 @@ def test_strangers_only_ever_get_the_generic_reply(
     elapsed = time.perf_counter() - started
 
     processed = run.world.hw.processor.processed - run.processed_from
-    print(f"\nT04: {run.injected} updates injected, {processed} processed, "
-          f"{run.generic_sent} generic replies, {run.checked_calls} requests checked, "
-          f"{run.batches} batches, {elapsed:.1f} s ({run.busy:.1f} s in batches); "
-          f"kinds: {dict(sorted(run.by_kind.items()))}")
+    print(
+        f"\nT04: {run.injected} updates injected, {processed} processed, "
+        f"{run.generic_sent} generic replies, {run.checked_calls} requests checked, "
+        f"{run.batches} batches, {elapsed:.1f} s ({run.busy:.1f} s in batches); "
+        f"kinds: {dict(sorted(run.by_kind.items()))}"
+    )
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [f"{r.name}: {r.getMessage()}" for r in errors[:5]]
     assert processed >= TARGET_UPDATES, (processed, dict(run.by_kind))
@@ -417,10 +541,22 @@ async def _prepare(world: World) -> Run:
     await world.settle()
     world.clock.advance(REPLY_INTERVAL)
     code = seed.pending_invite_code
-    variants = [code[:-1] + ("A" if code[-1] != "A" else "B"), code[1:], code + "A",
-                code.upper() if code.upper() != code else code.lower(), code[:16], code[::-1]]
-    run = Run(world=world, seed=seed, pool=pool, members=[seed.admin, seed.responder],
-              calls_from=len(world.emu.calls), processed_from=world.hw.processor.processed)
+    variants = [
+        code[:-1] + ("A" if code[-1] != "A" else "B"),
+        code[1:],
+        code + "A",
+        code.upper() if code.upper() != code else code.lower(),
+        code[:16],
+        code[::-1],
+    ]
+    run = Run(
+        world=world,
+        seed=seed,
+        pool=pool,
+        members=[seed.admin, seed.responder],
+        calls_from=len(world.emu.calls),
+        processed_from=world.hw.processor.processed,
+    )
     run.code_variants = [v for v in variants if v != code]
     run.real_tokens = seed.harvested_tokens(world)
     run.timeline_from = len(await timeline_actions(world))
@@ -431,8 +567,13 @@ async def _prepare(world: World) -> Run:
 def _drive(runner: asyncio.Runner, run: Run) -> None:
     strategy = st.lists(acts(run.real_tokens, run.code_variants), min_size=BATCH, max_size=BATCH)
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(batch=strategy, pause=st.sampled_from([0, 1, 30, 59, 60, 61, 90]))
     def one_batch(batch: list[Act], pause: int) -> None:
         runner.run(_batch(run, batch, pause))
@@ -455,13 +596,17 @@ async def _final_checks(run: Run) -> None:
     world = run.world
     # Nothing changed: the pending registrant is still pending, the invite still unused.
     assert await member_status(world, run.seed.pending.user_id) == "pending"
-    new_events = (await timeline_actions(world))[run.timeline_from:]
+    new_events = (await timeline_actions(world))[run.timeline_from :]
     assert set(new_events) <= {"invite.refused"}, sorted(set(new_events))
-    assert not any("Something went wrong" in (m.text or "")
-                   for p in run.pool for m in world.emu.bot_messages(p.user_id))
+    assert not any(
+        "Something went wrong" in (m.text or "")
+        for p in run.pool
+        for m in world.emu.bot_messages(p.user_id)
+    )
     fresh = world.person("Late Invitee")
-    prompt = await registration.start(world.hw.ctx, telegram_id=fresh.user_id,
-                                      code=run.seed.pending_invite_code)
+    prompt = await registration.start(
+        world.hw.ctx, telegram_id=fresh.user_id, code=run.seed.pending_invite_code
+    )
     assert prompt.kind is PromptKind.ASK_NAME
     assert run.generic_sent >= STRANGERS  # the check is not vacuous
 
