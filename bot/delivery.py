@@ -36,20 +36,14 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 from telegram import (
     Bot,
-    BotCommand,
-    BotCommandScopeChat,
-    InlineKeyboardMarkup,
-    InputMediaPhoto,
-    LinkPreviewOptions,
     Message,
 )
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
+from bot.bot_api import call_bot
 from bot.clock import Clock, SystemClock
 from bot.services import delivery_events
 from bot.services.context import SecureIds, ServiceContext
@@ -682,88 +676,3 @@ def _seconds(value: object) -> float:
     if isinstance(value, timedelta):
         return max(value.total_seconds(), 0.0)
     return max(float(value), 0.0)  # type: ignore[arg-type]
-
-
-def _photo(p: dict[str, Any]) -> Any:
-    """A photo by file_id (``photo``) or read from a local file (``photo_path``)."""
-    path = p.get("photo_path")
-    if path:
-        return Path(path).read_bytes()
-    return p["photo"]
-
-
-async def call_bot(bot: Bot, row: Claimed) -> Any:
-    """Translate an outbox row into the typed PTB call."""
-    p = dict(row.params)
-    markup = p.pop("reply_markup", None)
-    reply_markup = InlineKeyboardMarkup.de_json(markup, bot) if markup else None
-    preview = p.pop("link_preview_options", None)
-    link_preview = LinkPreviewOptions(**preview) if preview else None
-    chat_id = row.chat_id
-    if row.method == "sendMessage":
-        return await bot.send_message(
-            chat_id=chat_id,
-            text=p["text"],
-            parse_mode=p.get("parse_mode"),
-            reply_markup=reply_markup,
-            protect_content=p.get("protect_content"),
-            link_preview_options=link_preview,
-        )
-    if row.method == "sendPhoto":
-        return await bot.send_photo(
-            chat_id=chat_id,
-            photo=_photo(p),
-            caption=p.get("caption"),
-            parse_mode=p.get("parse_mode"),
-            reply_markup=reply_markup,
-            protect_content=p.get("protect_content"),
-        )
-    if row.method == "editMessageText":
-        return await bot.edit_message_text(
-            chat_id=chat_id,
-            message_id=p["message_id"],
-            text=p["text"],
-            parse_mode=p.get("parse_mode"),
-            reply_markup=reply_markup,
-            link_preview_options=link_preview,
-        )
-    if row.method == "editMessageCaption":
-        return await bot.edit_message_caption(
-            chat_id=chat_id,
-            message_id=p["message_id"],
-            caption=p.get("caption"),
-            parse_mode=p.get("parse_mode"),
-            reply_markup=reply_markup,
-        )
-    if row.method == "editMessageMedia":
-        return await bot.edit_message_media(
-            chat_id=chat_id,
-            message_id=p["message_id"],
-            media=InputMediaPhoto(
-                media=_photo(p), caption=p.get("caption"), parse_mode=p.get("parse_mode")
-            ),
-            reply_markup=reply_markup,
-        )
-    if row.method == "editMessageReplyMarkup":
-        return await bot.edit_message_reply_markup(
-            chat_id=chat_id, message_id=p["message_id"], reply_markup=reply_markup
-        )
-    if row.method == "deleteMessage":
-        return await bot.delete_message(chat_id=chat_id, message_id=p["message_id"])
-    if row.method == "setMyCommands":
-        return await bot.set_my_commands(
-            [BotCommand(c["command"], c["description"]) for c in p["commands"]],
-            scope=BotCommandScopeChat(chat_id),
-        )
-    if row.method == "deleteMyCommands":
-        return await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
-    if row.method == "leaveChat":
-        return await bot.leave_chat(chat_id=chat_id)
-    if row.method == "sendLocation":
-        return await bot.send_location(
-            chat_id=chat_id,
-            latitude=p["latitude"],
-            longitude=p["longitude"],
-            protect_content=p.get("protect_content"),
-        )
-    raise ValueError(f"outbox method {row.method!r} is not supported")

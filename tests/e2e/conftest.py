@@ -105,7 +105,7 @@ class World:
         await self.settle()
         return self._new_bot_messages(person.user_id, before)
 
-    async def answer(self, person: Person, *steps: str | tuple[float, float]) -> EmuMessage:
+    async def answer(self, person: Person, *steps: str | tuple[float, float] | bytes) -> EmuMessage:
         """Answer a form: text, a location tuple, or ``"[Label]"`` to press a button on the
         last question. Returns the bot's last message."""
         existing = self.emu.bot_messages(person.user_id)
@@ -113,6 +113,8 @@ class World:
         for step in steps:
             if isinstance(step, tuple):
                 replies = await self.share_location(person, *step)
+            elif isinstance(step, bytes):
+                replies = await self.send_photo(person, step)
             elif step.startswith("[") and step.endswith("]"):
                 assert last is not None
                 replies, _ = await self.press(person, last, step[1:-1])

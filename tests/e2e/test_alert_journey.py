@@ -56,7 +56,9 @@ async def cast(world: World) -> Cast:
     return Cast(admin, cora, sam, pat, rita, fay, sid, world.person("Some Stranger"))
 
 
-async def add_profile(world: World, staff: Person, *, canaries: bool) -> None:
+async def add_profile(
+    world: World, staff: Person, *, canaries: bool, photo: bytes | None = None
+) -> None:
     await world.say(staff, "/addyouth")
     await world.answer(
         staff,
@@ -64,7 +66,7 @@ async def add_profile(world: World, staff: Person, *, canaries: bool) -> None:
         "Jay",
         "they/them",
         "2011-05-02",
-        "[Skip]",
+        photo or "[Skip]",
         "5 ft 2, slim, short dyed-blue hair, nose ring",
         "English, Ojibwe",
         "[Skip]",
@@ -267,3 +269,80 @@ async def test_cancel_at_any_step_leaves_nothing_behind(world: World) -> None:
     async with world.hw.ctx.uow() as uow:
         assert await uow.incidents.list() == []
     assert not any("VETTING" in (m.text or "") for m in world.emu.bot_messages(c.cora.user_id))
+
+
+PHOTO = b"\x89PNG\r\n\x1a\n" + b"fictional youth photo for tests" * 10
+
+
+async def test_edit_needs_new_approval_and_found_pulls_everything_back(world: World) -> None:
+    c = await cast(world)
+    await add_profile(world, c.sam, canaries=False, photo=PHOTO)
+    code = await raise_alert(world, c.sam)
+    card = next(
+        m for m in world.emu.bot_messages(c.cora.user_id) if "VETTING NEEDED" in (m.text or "")
+    )
+    await world.press(c.cora, card, "Approve and send")
+    [first] = [
+        m for m in world.emu.bot_messages(c.pat.user_id) if "MISSING YOUTH" in (m.caption or "")
+    ]
+    assert first.photo_file_id
+    assert first.protect_content
+    original_photo = first.photo_file_id
+
+    # 40 hours later the clothing changes: version 2 waits for a coordinator.
+    world.clock.advance(40 * 3600)
+    await world.say(c.sam, "/edit")
+    done = await world.answer(c.sam, "[Clothing]", "Green rain jacket, black jeans")
+    assert "version 2" in (done.text or "")
+    assert "must approve" in (done.text or "")
+    assert len(alert_cards(world, c.pat)) == 1  # nothing new went out
+    new_card = next(
+        m
+        for m in reversed(world.emu.bot_messages(c.cora.user_id))
+        if "VETTING NEEDED" in (m.text or "")
+    )
+    assert "version 2" in (new_card.text or "")
+    await world.press(c.cora, new_card, "Approve and send")
+    cards = alert_cards(world, c.pat)
+    assert len(cards) == 2
+    assert "UPDATED" in cards[1]
+    assert "Green rain jacket" in cards[1]
+
+    # Ten hours on, the youth is found: the 50-hour-old photo is neutralised (too old to
+    # delete), the 10-hour-old update is deleted, and everyone is told once.
+    world.clock.advance(10 * 3600)
+    await world.say(c.sam, "/found")
+    await world.answer(c.sam, "[Returned to the residence]")
+    closed = await world.answer(c.sam, "[Yes, close it and pull details back]")
+    assert f"{code} is closed" in (closed.text or "")
+
+    for person in (c.pat, c.rita, c.sam, c.cora):
+        messages = world.emu.messages(person.user_id)
+        alerts_left = [
+            m for m in messages if not m.deleted and "MISSING YOUTH" in (m.text or m.caption or "")
+        ]
+        assert alerts_left == [], person.name
+        notices = [m for m in messages if "Resolved:" in (m.text or "")]
+        assert len(notices) == 1, person.name
+    old = next(m for m in world.emu.messages(c.pat.user_id) if m.message_id == first.message_id)
+    assert not old.deleted
+    assert old.photo_file_id != original_photo
+    assert "Details removed" in (old.caption or "")
+    update = [
+        m
+        for m in world.emu.messages(c.pat.user_id)
+        if m.from_bot and m.message_id > first.message_id and m.deleted
+    ]
+    assert update, "the recent update should have been deleted"
+    counts = await world.hw.store.counts()
+    assert counts.get("pending", 0) == 0
+    async with world.hw.ctx.uow() as uow:
+        actions = [e.event.action async for e in uow.timeline.iterate()]
+    for step in (
+        "incident.raised",
+        "incident.approved",
+        "incident.edited",
+        "incident.resolved",
+        "incident.retracted",
+    ):
+        assert step in actions
