@@ -184,6 +184,7 @@ def build_app(
         clock=clock or SystemClock(),
         ids=ids or SecureIds(),
         membership=settings.membership.policy(),
+        alerts=settings.alerts.policy(),
         geocoder=geocoder,
         zone=ZoneInfo(settings.timezone),
     )
@@ -210,5 +211,6 @@ def service_context(
         clock=clock or SystemClock(),
         ids=SecureIds(),
         membership=settings.membership.policy(),
+        alerts=settings.alerts.policy(),
         zone=ZoneInfo(settings.timezone),
     )

@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class DeliverySettings:
     concurrency: int = 4
-    rate_per_second: float = 25.0
+    rate_per_second: float = 29.0
     private_chat_burst: int = 3
     private_chat_per_second: float = 1.0
     group_per_minute: int = 20

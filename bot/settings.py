@@ -23,7 +23,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from bot.services.context import MembershipPolicy, NamedArea
+from bot.domain.errors import InvalidInput
+from bot.domain.incidents import RiskLevel
+from bot.domain.visibility import visibility_table
+from bot.services.context import AlertPolicy, MembershipPolicy, NamedArea
 
 PUBLIC_BOT_API = "https://api.telegram.org/bot"
 PUBLIC_FILE_API = "https://api.telegram.org/file/bot"
@@ -125,11 +128,40 @@ class MembershipSettings(_Section):
 
 class DeliverySection(_Section):
     concurrency: int = Field(default=4, ge=1, le=64)
-    rate_per_second: float = Field(default=25.0, gt=0, le=30)
+    rate_per_second: float = Field(default=29.0, gt=0, le=30)
     lease_seconds: float = Field(default=60.0, ge=5, le=3600)
     per_chat_per_second: float = Field(default=1.0, gt=0, le=100)
     per_chat_burst: int = Field(default=3, ge=1, le=100)
     group_per_minute: int = Field(default=20, ge=1, le=1000)
+
+
+class AlertSettings(_Section):
+    # Search radius around the last-seen point, by risk level (km).
+    radius_km_low: float = Field(default=10.0, gt=0, le=500)
+    radius_km_medium: float = Field(default=25.0, gt=0, le=500)
+    radius_km_high: float = Field(default=50.0, gt=0, le=500)
+    # Alert fields each role receives (see config.example.toml); unset roles keep the
+    # defaults. Risk notes, medical needs and associates can never be listed here.
+    visibility: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("visibility")
+    @classmethod
+    def _fields(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        try:
+            visibility_table(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.detail) from None
+        return value
+
+    def policy(self) -> AlertPolicy:
+        return AlertPolicy(
+            radius_km={
+                RiskLevel.LOW: self.radius_km_low,
+                RiskLevel.MEDIUM: self.radius_km_medium,
+                RiskLevel.HIGH: self.radius_km_high,
+            },
+            visibility=visibility_table(self.visibility),
+        )
 
 
 class LoggingSettings(_Section):
@@ -165,6 +197,7 @@ class Settings(BaseSettings):
     geocoding: GeocodingSettings = GeocodingSettings()
     membership: MembershipSettings = MembershipSettings()
     delivery: DeliverySection = DeliverySection()
+    alerts: AlertSettings = AlertSettings()
     logging: LoggingSettings = LoggingSettings()
     sandbox: SandboxSettings = SandboxSettings()
 

@@ -256,6 +256,7 @@ COMMAND_DESCRIPTIONS: dict[str, str] = {
     "edit": "Change an alert (goes back to a coordinator)",
     "youth": "Youth profiles in your care",
     "addyouth": "Add a youth profile",
+    "moveyouth": "Move a profile with the youth to another residence",
 }
 
 

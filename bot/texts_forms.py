@@ -73,6 +73,9 @@ PROMPTS: dict[tuple[str, str], str] = {
     ),
     ("youth.add", "risk_notes"): "Risk notes (sealed: never broadcast; or Skip):",
     ("youth.add", "review"): "Save this profile?",
+    # /moveyouth
+    ("youth.move", "youth"): "Whose profile moves?",
+    ("youth.move", "residence"): "To which residence?",
     # /found
     ("alert.found", "incident"): "Which alert is resolved?",
     ("alert.found", "outcome"): "Where is the youth now?",

@@ -87,6 +87,7 @@ def build(ctx: ServiceContext) -> list[BaseHandler[Update, ContextTypes.DEFAULT_
         CommandHandler("found", _starter(ctx, resolution.start_found), filters=private),
         CommandHandler("edit", _starter(ctx, resolution.start_edit), filters=private),
         CommandHandler("addyouth", _starter(ctx, profiles.start_add), filters=private),
+        CommandHandler("moveyouth", _starter(ctx, profiles.start_move), filters=private),
         CommandHandler("youth", _roster(ctx), filters=private),
         CommandHandler("cancel", cancel, filters=private),
     ]

@@ -40,6 +40,8 @@ def done_text(done: FormDone) -> str:
             f"Saved as version {value.version} of <b>{texts.esc(value.code)}</b>. A coordinator "
             "must approve the change before it is sent."
         )
+    if isinstance(value, Youth) and done.kind == "youth.move":
+        return f"<b>{texts.esc(value.preferred_name)}</b>'s profile has moved."
     if isinstance(value, Youth):
         return f"Profile saved for <b>{texts.esc(value.preferred_name)}</b>."
     if isinstance(value, Resolution):

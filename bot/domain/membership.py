@@ -186,8 +186,8 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.RESPONDER: _EVERYONE,
     Role.POLICE: _EVERYONE,
     Role.CHILD_PROTECTION: _EVERYONE,
-    Role.COORDINATOR: (*_EVERYONE, *_KEEPERS, *_VETTERS),
-    Role.ADMIN: (*_EVERYONE, *_KEEPERS, *_VETTERS, "neworg"),
+    Role.COORDINATOR: (*_EVERYONE, *_KEEPERS, "moveyouth", *_VETTERS),
+    Role.ADMIN: (*_EVERYONE, *_KEEPERS, "moveyouth", *_VETTERS, "neworg"),
 }
 
 

@@ -203,5 +203,69 @@ async def start_add(ctx: ServiceContext, *, telegram_id: int) -> Any:
     return reply
 
 
+class MoveYouth(FormBehaviour):
+    """A profile moves with the youth to another residence (coordinators and admins)."""
+
+    kind = "youth.move"
+    spec = FormSpec(
+        kind,
+        (
+            Step("youth", StepKind.CHOICE),
+            Step("residence", StepKind.CHOICE),
+        ),
+    )
+
+    async def choices(
+        self,
+        uow: UnitOfWork,
+        ctx: ServiceContext,
+        member: Member,
+        step: Step,
+        data: dict[str, Any],
+    ) -> list[tuple[str, str]]:
+        if step.key == "youth":
+            return [(str(y.id), y.preferred_name) for y in await roster_for(uow, member)]
+        youth = await uow.youth.get(int(data["youth"]))
+        return [
+            (str(o.id), o.name)
+            for o in await uow.organisations.list()
+            if o.kind is OrgKind.RESIDENCE and (youth is None or o.id != youth.residence_org_id)
+        ]
+
+    async def complete(
+        self, uow: UnitOfWork, ctx: ServiceContext, member: Member, data: dict[str, Any]
+    ) -> Youth:
+        if member.role not in (Role.COORDINATOR, Role.ADMIN):
+            raise NotAllowed("only coordinators move profiles")
+        youth = await uow.youth.get(int(data["youth"]))
+        org = await uow.organisations.get(int(data["residence"]))
+        if youth is None or org is None or org.kind is not OrgKind.RESIDENCE:
+            raise NotFound("youth or residence")
+        await uow.youth.update(youth.id, at=ctx.clock.now(), fields={"residence_org_id": org.id})
+        await history.record(
+            uow,
+            ctx,
+            action="youth.moved",
+            subject_type="youth",
+            subject_id=youth.id,
+            actor=member,
+            details={"from": youth.residence_org_id, "to": org.id},
+        )
+        moved = await uow.youth.get(youth.id)
+        if moved is None:
+            raise NotFound("youth")
+        return moved
+
+
+async def start_move(ctx: ServiceContext, *, telegram_id: int) -> Any:
+    from bot.services import forms
+
+    async with ctx.uow() as uow:
+        member = await access.require_command(uow, telegram_id=telegram_id, command="moveyouth")
+        reply = await forms.begin(uow, ctx, member=member, kind=MoveYouth.kind)
+        await uow.commit()
+    return reply
+
+
 def form_behaviours() -> list[FormBehaviour]:
-    return [AddYouth()]
+    return [AddYouth(), MoveYouth()]

@@ -12,6 +12,9 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
+
+from storage import audit_guard
 
 TOKEN = "123456789:AAE_cli_test_token_that_must_not_leak_x"
 
@@ -125,6 +128,12 @@ def test_operator_bootstrap_and_audit_verify_detects_tampering(tmp_path: Path) -
     assert "timeline intact: 3 events" in verified.stdout
 
     with sqlite3.connect(tmp_path / "homeward.db") as conn:
+        # History cannot be rewritten through SQL...
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("DELETE FROM timeline_events WHERE id = 3")
+        # ...unless someone with DDL rights drops the guard first; the chain still tells.
+        for statement in audit_guard.SQLITE_DROP:
+            conn.execute(statement)
         conn.execute('UPDATE timeline_events SET details = \'{"role": "admin"}\' WHERE id = 3')
     tampered = _homeward("audit", "verify", "--config", config, cwd=tmp_path)
     assert tampered.returncode == 1

@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from bot.clock import FakeClock
 from bot.domain.errors import StaleAction
 from bot.domain.membership import Member, MemberStatus, OrgKind, Role
 from bot.services import history, members
 from bot.services.context import ServiceContext
+from storage import audit_guard
 from storage.db import Database
 from storage.models import MemberRow, OutboxRow, TimelineRow
 from tests.conftest import backend
@@ -268,6 +269,15 @@ async def test_timeline_chain_detects_every_modification_and_deletion(
     assert (checked, problems) == (200, [])
     ids = await _timeline_ids(db)
     assert len(ids) == 200
+    # The database itself refuses to rewrite history...
+    with pytest.raises(DBAPIError, match="append-only"):
+        await _set_details(db, ids[0], {"note": "rewritten"})
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with db.sessions() as s, s.begin():
+            await s.execute(delete(TimelineRow).where(TimelineRow.id == ids[0]))
+    # ...so an attacker must first drop the guard (DDL rights); the chain still catches it.
+    async with db.engine.begin() as conn:
+        await conn.run_sync(audit_guard.remove)
 
     # Modification: each tampered row is named, and only that row.
     for event_id in [ids[0], *ids[1:-1:20], ids[-1]]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from bot.clock import FakeClock
 from bot.domain.errors import NotAllowed
@@ -29,6 +30,7 @@ from bot.domain.membership import Member, OrgKind, Role
 from bot.domain.timeline import ChainProblem
 from bot.services import alerts, fanout, history, profiles
 from bot.services.context import ServiceContext
+from storage import audit_guard
 from storage.models import TimelineRow
 from tests.properties.conftest import add_member, add_org, add_youth
 
@@ -253,7 +255,17 @@ async def test_every_pi_operation_is_audited_once_and_the_chain_detects_tamperin
     checked, problems = await history.verify(ctx)
     assert (checked, problems) == (len(events), [])
 
-    # Tampering: change one row at a time, directly in SQL. Exactly that row is flagged.
+    # The database refuses to change history, even for the application's own connection.
+    async with ctx.uow() as uow:
+        with pytest.raises(DBAPIError, match="append-only"):
+            await uow.outbox.s.execute(
+                update(TimelineRow).where(TimelineRow.id == audited[0].id).values(action="x")
+            )
+    # Tampering by someone with DDL rights who drops the guard: the chain catches it.
+    async with ctx.uow() as uow:
+        await (await uow.outbox.s.connection()).run_sync(audit_guard.remove)
+        await uow.commit()
+    # Change one row at a time, directly in SQL. Exactly that row is flagged.
     ids = [e.id for e in audited]
     tampered = 0
     changes: list[tuple[str, Any]] = [
