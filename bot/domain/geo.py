@@ -31,6 +31,13 @@ def validate_point(latitude: float, longitude: float) -> None:
         raise InvalidInput("longitude must be between -180 and 180")
 
 
+def validate_optional_point(latitude: object, longitude: object) -> None:
+    """Both absent is fine (no usable location); half a point or a bad one is not."""
+    if latitude is None and longitude is None:
+        return
+    validate_point(latitude, longitude)  # type: ignore[arg-type]  # None fails as not a number
+
+
 def validate_radius_km(radius_km: float, *, maximum: float = 500.0) -> float:
     if isinstance(radius_km, bool) or not isinstance(radius_km, int | float):
         raise InvalidInput("radius must be a number")

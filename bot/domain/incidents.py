@@ -184,6 +184,13 @@ SENT_FIELDS = (
 )
 
 
+def sent_fields(incident: Incident) -> dict[str, Any]:
+    """The fields of an incident whose change needs a new approval (see SENT_FIELDS)."""
+    values = {name: getattr(incident, name) for name in SENT_FIELDS}
+    values["extra_org_ids"] = list(incident.extra_org_ids)
+    return values
+
+
 def content_hash(values: Mapping[str, Any]) -> str:
     body = json.dumps(
         {k: values.get(k) for k in SENT_FIELDS}, sort_keys=True, default=str, separators=(",", ":")

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from bot.domain.errors import NotAllowed
 from bot.domain.membership import Member, MemberStatus, Role, may_use
+from bot.domain.outgoing import Outgoing, Priority
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
 
@@ -40,15 +41,24 @@ def caller_for(telegram_id: int, member: Member | None) -> Caller:
     return Caller(telegram_id, Standing.OUTSIDER, member)
 
 
-async def generic_reply_allowed(ctx: ServiceContext, *, telegram_id: int) -> bool:
-    """At most one generic answer per person per interval, across instances."""
+async def answer_outsider(ctx: ServiceContext, *, telegram_id: int, text: str) -> bool:
+    """Queue the one generic answer, at most once per person per interval (across
+    instances: the database decides). Returns whether an answer was queued."""
+    now = ctx.clock.now()
+    interval = ctx.membership.stranger_reply_interval_seconds
+    if ctx.outsiders.answered_recently(telegram_id, now, interval):
+        return False  # this process answered them moments ago: skip the database
     async with ctx.uow() as uow:
         allowed = await uow.attempts.claim_reply_slot(
-            telegram_id=telegram_id,
-            now=ctx.clock.now(),
-            interval_seconds=ctx.membership.stranger_reply_interval_seconds,
+            telegram_id=telegram_id, now=now, interval_seconds=interval
         )
+        if allowed:
+            await uow.outbox.add(
+                Outgoing.text(telegram_id, text, priority=Priority.REPLY, kind="generic"), at=now
+            )
         await uow.commit()
+    if allowed:
+        ctx.outsiders.remember(telegram_id, now)
     return allowed
 
 

@@ -1,25 +1,19 @@
-"""Raising an alert (/missing) and vetting it: the two-person rule, reach, versions.
+"""Raising an alert (/missing): a guided form; nothing exists until it is submitted.
 
-Staff raise an alert through a guided form; nothing exists until they submit.
-Coordinators whose area covers the last-seen point (all coordinators and admins
-if none does) vet it. The person who raised it can never approve it. An approval
-holds only for the exact version it approved; an edit needs a new approval.
+Vetting lives in :mod:`bot.services.vetting` (re-exported here for callers that
+think of "alerts" as one thing).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import texts_alerts
-from bot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleAction
+from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.forms import FormSpec, Parsed, Step, StepKind
-from bot.domain.geo import Point, validate_point
+from bot.domain.geo import validate_optional_point
 from bot.domain.incidents import (
-    RISK_ORDER,
     RISK_QUESTIONS,
     Incident,
     IncidentStatus,
@@ -31,13 +25,24 @@ from bot.domain.incidents import (
     content_hash,
     incident_code,
 )
-from bot.domain.membership import VETTING_ROLES, Member, MemberStatus, OrgKind, Role
-from bot.domain.outgoing import Button, Outgoing, Priority
-from bot.domain.reach import REACH_CHOICES_KM, covers
-from bot.services import access, actions, fanout, history, profiles
+from bot.domain.membership import Member, OrgKind, Role
+from bot.services import access, history, profiles
 from bot.services.context import ServiceContext
 from bot.services.forms import FormBehaviour
 from bot.services.ports import UnitOfWork
+from bot.services.vetting import (
+    REJECT_REASONS,
+    VetOutcome,
+    add_org,
+    approve,
+    change_reach,
+    change_risk,
+    orgs_menu,
+    reject,
+    reject_menu,
+    send_vetting_cards,
+    vetters_for,
+)
 
 RAISERS = (Role.RESIDENCE_STAFF, Role.COORDINATOR, Role.ADMIN)
 WHEN_SHORTCUTS = (
@@ -173,7 +178,7 @@ async def submit(
             raise NotFound("youth")
     now = ctx.clock.now()
     location = data.get("location") or {}
-    check_point(location)
+    validate_optional_point(location.get("latitude"), location.get("longitude"))
     age = age_on(youth.date_of_birth, now.astimezone(ctx.zone).date()) if youth else None
     risk = RiskLevel(data.get("risk_level") or assess_risk(data, age=age).value)
     fields: dict[str, Any] = {
@@ -207,7 +212,7 @@ async def submit(
         created_at=now,
         submitted_at=now,
         version=1,
-        content_hash=content_hash(hashable(fields)),
+        content_hash=content_hash(fields),
         is_drill=bool(data.get("drill")),
     )
     incident = await uow.incidents.add(fields=fields)
@@ -229,399 +234,21 @@ async def submit(
     return incident
 
 
-def check_point(location: Mapping[str, Any]) -> None:
-    lat, lon = location.get("latitude"), location.get("longitude")
-    if lat is not None or lon is not None:
-        validate_point(lat, lon)  # type: ignore[arg-type]  # raises InvalidInput on None
-
-
-def hashable(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.value if isinstance(v, RiskLevel) else v) for k, v in fields.items()}
-
-
-# Vetting ----------------------------------------------------------------------------------
-
-
-async def vetters_for(uow: UnitOfWork, incident: Incident) -> list[Member]:
-    """Coordinators whose own area covers the point; every coordinator and admin if none."""
-    everyone = await uow.members.list(statuses=[MemberStatus.ACTIVE], roles=list(VETTING_ROLES))
-    everyone = [m for m in everyone if m.id != incident.raised_by]
-    if incident.has_point:
-        point = Point(incident.latitude or 0.0, incident.longitude or 0.0)
-        local = [m for m in everyone if m.role is Role.COORDINATOR and covers(m.area, point)]
-        if local:
-            return local
-    return everyone
-
-
-@dataclass(frozen=True, slots=True)
-class VetCard:
-    incident: Incident
-    youth: Youth | None
-    reach: Counter[Role]
-    raiser_name: str
-
-
-async def _card(uow: UnitOfWork, ctx: ServiceContext, incident: Incident) -> VetCard:
-    youth = await uow.youth.get(incident.youth_id) if incident.youth_id else None
-    recipients = await fanout.recipients(uow, ctx, incident)
-    raiser = await uow.members.get(incident.raised_by)
-    return VetCard(
-        incident, youth, Counter(m.role for m in recipients), raiser.name if raiser else ""
-    )
-
-
-async def _vet_buttons(
-    uow: UnitOfWork, ctx: ServiceContext, incident: Incident, vetter: Member
-) -> tuple[tuple[Button, ...], ...]:
-    async def b(text: str, action: str, **payload: Any) -> Button:
-        return await actions.button(
-            uow,
-            ctx,
-            text,
-            action=action,
-            payload={"incident": incident.id, "version": incident.version, **payload},
-            audience_telegram_id=vetter.telegram_id,
-        )
-
-    radius = incident.reach_radius_km or 0
-    return (
-        (await b("Approve and send", "alert.approve"), await b("Reject", "alert.reject_menu")),
-        (
-            await b(f"Reach: {radius:g} km ▸", "alert.reach"),
-            await b(f"Risk: {incident.risk_level.value} ▸", "alert.risk"),
-        ),
-        (await b("Add an organisation", "alert.orgs_menu"),),
-    )
-
-
-async def send_vetting_cards(uow: UnitOfWork, ctx: ServiceContext, incident: Incident) -> None:
-    card = await _card(uow, ctx, incident)
-    text = texts_alerts.vet_card(card.incident, card.youth, card.reach, card.raiser_name, ctx.zone)
-    now = ctx.clock.now()
-    for vetter in await vetters_for(uow, incident):
-        if incident.photo_file_id:
-            await uow.outbox.add(
-                Outgoing.photo(
-                    vetter.telegram_id,
-                    incident.photo_file_id,
-                    caption=texts_alerts.vet_photo_caption(incident),
-                    protect_content=True,
-                    priority=Priority.ALERT,
-                    recipient_member_id=vetter.id,
-                    kind="vet_photo",
-                    ref=f"vet:{incident.id}",
-                    incident_id=incident.id,
-                ),
-                at=now,
-            )
-        await uow.outbox.add(
-            Outgoing.text(
-                vetter.telegram_id,
-                text,
-                keyboard=await _vet_buttons(uow, ctx, incident, vetter),
-                protect_content=True,
-                priority=Priority.ALERT,
-                recipient_member_id=vetter.id,
-                kind="vet_card",
-                ref=f"vet:{incident.id}",
-                incident_id=incident.id,
-            ),
-            at=now,
-        )
-
-
-async def _settle_cards(uow: UnitOfWork, ctx: ServiceContext, incident_id: int, note: str) -> None:
-    """Replace every vetting card (and its photo) with a short note: details come out."""
-    now = ctx.clock.now()
-    await uow.outbox.cancel_pending(ref=f"vet:{incident_id}")
-    for sent in await uow.outbox.sent_for_ref(f"vet:{incident_id}"):
-        if sent.method == "sendPhoto":
-            await uow.outbox.add(
-                Outgoing.delete(sent.chat_id, sent.message_id, incident_id=incident_id), at=now
-            )
-        else:
-            await uow.outbox.add(Outgoing.edit_text(sent.chat_id, sent.message_id, note), at=now)
-
-
-async def _load_for_vetting(uow: UnitOfWork, *, actor: Member, payload: dict[str, Any]) -> Incident:
-    if actor.role not in VETTING_ROLES:
-        raise NotAllowed("only coordinators and admins vet alerts")
-    incident = await uow.incidents.get(int(payload["incident"]))
-    if incident is None:
-        raise NotFound("incident")
-    if incident.status is not IncidentStatus.PENDING or incident.version != payload.get("version"):
-        raise StaleAction("this alert changed or was dealt with")
-    return incident
-
-
-@dataclass(frozen=True, slots=True)
-class VetOutcome:
-    incident: Incident
-    what: str  # approved | rejected | reach | risk | orgs
-    recipients: int = 0
-    org_choices: tuple[Button, ...] = ()
-    reason_choices: tuple[Button, ...] = ()
-
-
-async def approve(
-    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
-) -> VetOutcome:
-    incident = await _load_for_vetting(uow, actor=actor, payload=payload)
-    if incident.raised_by == actor.id:
-        raise NotAllowed("the person who raised an alert cannot approve it")
-    recipients = await fanout.recipients(uow, ctx, incident)
-    if not recipients:
-        raise InvalidInput(
-            "this alert would reach nobody: widen the reach or add an organisation first"
-        )
-    won = await uow.incidents.approve(
-        incident.id,
-        version=incident.version,
-        content_hash=incident.content_hash,
-        by_member_id=actor.id,
-        at=ctx.clock.now(),
-    )
-    if not won:
-        raise StaleAction("someone else acted on this alert first")
-    approved = await uow.incidents.get(incident.id)
-    if approved is None:
-        raise NotFound("incident")
-    await history.record(
-        uow,
-        ctx,
-        action="incident.approved",
-        subject_type="incident",
-        subject_id=incident.id,
-        actor=actor,
-        incident_id=incident.id,
-        details={
-            "version": incident.version,
-            "content_hash": incident.content_hash,
-            "recipients": len(recipients),
-        },
-    )
-    sent = await fanout.release(uow, ctx, approved, recipients)
-    await _settle_cards(
-        uow,
-        ctx,
-        incident.id,
-        texts_alerts.vet_settled(approved, "approved and sent", actor.name, sent),
-    )
-    await _tell_raiser(uow, ctx, approved, texts_alerts.raiser_approved(approved, sent))
-    return VetOutcome(approved, "approved", recipients=sent)
-
-
-REJECT_REASONS = (
-    ("duplicate", "Duplicate of another alert"),
-    ("detail", "Not enough detail"),
-    ("returned", "Youth already back"),
-    ("other", "Other: I'll call the residence"),
-)
-
-
-async def reject_menu(
-    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
-) -> VetOutcome:
-    incident = await _load_for_vetting(uow, actor=actor, payload=payload)
-    buttons = tuple(
-        [
-            await actions.button(
-                uow,
-                ctx,
-                label,
-                action="alert.reject",
-                payload={"incident": incident.id, "version": incident.version, "reason": key},
-                audience_telegram_id=actor.telegram_id,
-            )
-            for key, label in REJECT_REASONS
-        ]
-    )
-    return VetOutcome(incident, "reject_menu", reason_choices=buttons)
-
-
-async def reject(
-    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
-) -> VetOutcome:
-    incident = await _load_for_vetting(uow, actor=actor, payload=payload)
-    reasons = dict(REJECT_REASONS)
-    reason = reasons.get(str(payload.get("reason")), reasons["other"])
-    won = await uow.incidents.reject(
-        incident.id,
-        version=incident.version,
-        by_member_id=actor.id,
-        reason=reason,
-        at=ctx.clock.now(),
-    )
-    if not won:
-        raise StaleAction("someone else acted on this alert first")
-    await history.record(
-        uow,
-        ctx,
-        action="incident.rejected",
-        subject_type="incident",
-        subject_id=incident.id,
-        actor=actor,
-        incident_id=incident.id,
-        details={"reason": str(payload.get("reason"))},
-    )
-    await _settle_cards(
-        uow,
-        ctx,
-        incident.id,
-        texts_alerts.vet_settled(incident, f"rejected ({reason})", actor.name, 0),
-    )
-    await _tell_raiser(
-        uow, ctx, incident, texts_alerts.raiser_rejected(incident, reason, actor.name)
-    )
-    return VetOutcome(incident, "rejected")
-
-
-async def _revise_pending(
-    uow: UnitOfWork,
-    ctx: ServiceContext,
-    incident: Incident,
-    actor: Member,
-    changes: dict[str, Any],
-    action: str,
-) -> Incident:
-    current = {**fields_of(incident), **changes}
-    won = await uow.incidents.revise(
-        incident.id,
-        expected_version=incident.version,
-        fields=changes,
-        content_hash=content_hash(hashable(current)),
-        back_to_vetting=False,
-    )
-    if not won:
-        raise StaleAction("this alert changed meanwhile")
-    revised = await uow.incidents.get(incident.id)
-    if revised is None:
-        raise NotFound("incident")
-    await history.record(
-        uow,
-        ctx,
-        action=action,
-        subject_type="incident",
-        subject_id=incident.id,
-        actor=actor,
-        incident_id=incident.id,
-        details={k: _plain(v) for k, v in changes.items()},
-    )
-    # Every vetter's card now describes an old version: replace them all.
-    await _settle_cards(uow, ctx, incident.id, texts_alerts.vet_superseded(revised))
-    await send_vetting_cards(uow, ctx, revised)
-    return revised
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, RiskLevel):
-        return value.value
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
-def fields_of(incident: Incident) -> dict[str, Any]:
-    return {
-        "youth_id": incident.youth_id,
-        "subject_name": incident.subject_name,
-        "subject_age": incident.subject_age,
-        "subject_description": incident.subject_description,
-        "last_seen_at": incident.last_seen_at,
-        "latitude": incident.latitude,
-        "longitude": incident.longitude,
-        "location_label": incident.location_label,
-        "clothing": incident.clothing,
-        "circumstances": incident.circumstances,
-        "photo_file_id": incident.photo_file_id,
-        "risk_level": incident.risk_level,
-        "police_report_number": incident.police_report_number,
-        "reach_radius_km": incident.reach_radius_km,
-        "extra_org_ids": list(incident.extra_org_ids),
-    }
-
-
-async def change_reach(
-    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
-) -> VetOutcome:
-    incident = await _load_for_vetting(uow, actor=actor, payload=payload)
-    current = incident.reach_radius_km or REACH_CHOICES_KM[0]
-    bigger = [r for r in REACH_CHOICES_KM if r > current]
-    radius = bigger[0] if bigger else REACH_CHOICES_KM[0]
-    revised = await _revise_pending(
-        uow, ctx, incident, actor, {"reach_radius_km": radius}, "incident.reach_changed"
-    )
-    return VetOutcome(revised, "reach")
-
-
-async def change_risk(
-    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
-) -> VetOutcome:
-    incident = await _load_for_vetting(uow, actor=actor, payload=payload)
-    index = RISK_ORDER.index(incident.risk_level)
-    risk = RISK_ORDER[(index + 1) % len(RISK_ORDER)]
-    revised = await _revise_pending(
-        uow,
-        ctx,
-        incident,
-        actor,
-        {"risk_level": risk, "reach_radius_km": ctx.alerts.radius_km[risk]},
-        "incident.risk_changed",
-    )
-    return VetOutcome(revised, "risk")
-
-
-async def orgs_menu(
-    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
-) -> VetOutcome:
-    incident = await _load_for_vetting(uow, actor=actor, payload=payload)
-    buttons = []
-    for org in await uow.organisations.list():
-        if org.id in incident.extra_org_ids or org.id == incident.residence_org_id:
-            continue
-        buttons.append(
-            await actions.button(
-                uow,
-                ctx,
-                org.name[:40],
-                action="alert.add_org",
-                payload={"incident": incident.id, "version": incident.version, "org": org.id},
-                audience_telegram_id=actor.telegram_id,
-            )
-        )
-    return VetOutcome(incident, "orgs_menu", org_choices=tuple(buttons))
-
-
-async def add_org(
-    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
-) -> VetOutcome:
-    incident = await _load_for_vetting(uow, actor=actor, payload=payload)
-    org = await uow.organisations.get(int(payload["org"]))
-    if org is None:
-        raise NotFound("organisation")
-    orgs = [*incident.extra_org_ids, org.id]
-    revised = await _revise_pending(
-        uow, ctx, incident, actor, {"extra_org_ids": orgs}, "incident.org_added"
-    )
-    return VetOutcome(revised, "orgs")
-
-
-async def _tell_raiser(uow: UnitOfWork, ctx: ServiceContext, incident: Incident, text: str) -> None:
-    raiser = await uow.members.get(incident.raised_by)
-    if raiser is None or not raiser.is_active:
-        return
-    await uow.outbox.add(
-        Outgoing.text(
-            raiser.telegram_id,
-            text,
-            priority=Priority.ALERT,
-            recipient_member_id=raiser.id,
-            kind="notice",
-            incident_id=incident.id,
-        ),
-        at=ctx.clock.now(),
-    )
+__all__ = [
+    "REJECT_REASONS",
+    "VetOutcome",
+    "add_org",
+    "approve",
+    "change_reach",
+    "change_risk",
+    "orgs_menu",
+    "reject",
+    "reject_menu",
+    "send_vetting_cards",
+    "start_raise",
+    "submit",
+    "vetters_for",
+]
 
 
 def form_behaviours() -> list[FormBehaviour]:

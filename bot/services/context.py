@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -58,6 +58,24 @@ class AlertPolicy:
     form_timeout: timedelta = timedelta(hours=12)
 
 
+class RecentReplies:
+    """This process's memory of generic answers it gave: lets repeats skip the database.
+    It can only suppress an answer the database would refuse anyway, never allow one."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._at: dict[int, datetime] = {}
+
+    def answered_recently(self, telegram_id: int, now: datetime, interval: float) -> bool:
+        at = self._at.get(telegram_id)
+        return at is not None and (now - at).total_seconds() < interval
+
+    def remember(self, telegram_id: int, now: datetime) -> None:
+        if len(self._at) >= self.capacity:
+            self._at.clear()
+        self._at[telegram_id] = now
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceContext:
     uow: UnitOfWorkFactory
@@ -67,3 +85,4 @@ class ServiceContext:
     alerts: AlertPolicy = field(default_factory=AlertPolicy)
     geocoder: Geocoder | None = None
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/Toronto"))
+    outsiders: RecentReplies = field(default_factory=RecentReplies)

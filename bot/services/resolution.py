@@ -18,6 +18,7 @@ from typing import Any
 from bot import texts_alerts
 from bot.domain.errors import NotAllowed, NotFound, StaleAction
 from bot.domain.forms import FormSpec, Parsed, Step, StepKind
+from bot.domain.geo import validate_optional_point
 from bot.domain.incidents import (
     OPEN_STATUSES,
     Incident,
@@ -25,10 +26,11 @@ from bot.domain.incidents import (
     LocationSource,
     Outcome,
     content_hash,
+    sent_fields,
 )
 from bot.domain.membership import Member, Role
 from bot.domain.outgoing import Outgoing, Priority
-from bot.services import access, alerts, history
+from bot.services import access, alerts, history, vetting
 from bot.services.context import ServiceContext
 from bot.services.fanout import ALERT_KINDS
 from bot.services.forms import FormBehaviour
@@ -333,21 +335,21 @@ async def edit(
         changes["last_seen_at"] = datetime.fromisoformat(data["last_seen"])
     elif field == "location":
         location = data["location"] or {}
-        alerts.check_point(location)
+        validate_optional_point(location.get("latitude"), location.get("longitude"))
         changes.update(
             latitude=location.get("latitude"),
             longitude=location.get("longitude"),
             location_label=location.get("label"),
             location_source=LocationSource(location.get("source") or "none"),
         )
-    hash_fields = {**alerts.fields_of(incident), **changes}
+    hash_fields = {**sent_fields(incident), **changes}
     hash_fields.pop("location_source", None)
     was_active = incident.status is IncidentStatus.ACTIVE
     won = await uow.incidents.revise(
         incident.id,
         expected_version=incident.version,
         fields=changes,
-        content_hash=content_hash(alerts.hashable(hash_fields)),
+        content_hash=content_hash(hash_fields),
         back_to_vetting=True,
     )
     if not won:
@@ -367,7 +369,7 @@ async def edit(
     )
     # Old vetting cards describe an old version; fresh cards go to the vetters.
     await uow.outbox.cancel_pending(ref=f"vet:{incident.id}")
-    await alerts.send_vetting_cards(uow, ctx, revised)
+    await vetting.send_vetting_cards(uow, ctx, revised)
     return revised
 
 

@@ -236,6 +236,8 @@ def test_http_loggers_quiet_and_telegram_never_below_info(stream: io.StringIO) -
     assert stream.getvalue() == ""
 
     logging.getLogger("telegram.ext.Updater").debug("polling with %s", TOKEN)
+    assert stream.getvalue() == ""  # below the telegram loggers' floor
+    logging.getLogger("telegram.ext.Updater").warning("polling with %s", TOKEN)
     assert _lines(stream)[0].endswith("telegram.ext.Updater: polling with <token>")
 
 
