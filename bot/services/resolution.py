@@ -25,8 +25,6 @@ from bot.domain.incidents import (
     IncidentStatus,
     LocationSource,
     Outcome,
-    content_hash,
-    sent_fields,
 )
 from bot.domain.membership import Member, Role
 from bot.domain.outgoing import Outgoing, Priority
@@ -342,35 +340,21 @@ async def edit(
             location_label=location.get("label"),
             location_source=LocationSource(location.get("source") or "none"),
         )
-    hash_fields = {**sent_fields(incident), **changes}
-    hash_fields.pop("location_source", None)
     was_active = incident.status is IncidentStatus.ACTIVE
-    won = await uow.incidents.revise(
-        incident.id,
-        expected_version=incident.version,
-        fields=changes,
-        content_hash=content_hash(hash_fields),
-        back_to_vetting=True,
-    )
-    if not won:
-        raise StaleAction("the alert changed meanwhile")
-    revised = await uow.incidents.get(incident.id)
-    if revised is None:
-        raise NotFound("incident")
-    await history.record(
+    return await vetting.revise(
         uow,
         ctx,
+        incident,
+        actor,
+        changes,
         action="incident.edited",
-        subject_type="incident",
-        subject_id=incident.id,
-        actor=actor,
-        incident_id=incident.id,
-        details={"field": field, "version": revised.version, "approval_invalidated": was_active},
+        back_to_vetting=True,
+        details={
+            "field": field,
+            "version": incident.version + 1,
+            "approval_invalidated": was_active,
+        },
     )
-    # Old vetting cards describe an old version; fresh cards go to the vetters.
-    await uow.outbox.cancel_pending(ref=f"vet:{incident.id}")
-    await vetting.send_vetting_cards(uow, ctx, revised)
-    return revised
 
 
 def form_behaviours() -> list[FormBehaviour]:

@@ -267,21 +267,28 @@ async def reject(
     return VetOutcome(incident, "rejected")
 
 
-async def _revise_pending(
+async def revise(
     uow: UnitOfWork,
     ctx: ServiceContext,
     incident: Incident,
     actor: Member,
     changes: dict[str, Any],
+    *,
     action: str,
+    back_to_vetting: bool,
+    details: dict[str, Any] | None = None,
 ) -> Incident:
-    current = {**sent_fields(incident), **changes}
+    """Apply a change as a new version, record it, and put fresh cards before the vetters.
+
+    Every card already sent describes an older version: each is replaced with a note,
+    so nobody can approve what is no longer true.
+    """
     won = await uow.incidents.revise(
         incident.id,
         expected_version=incident.version,
         fields=changes,
-        content_hash=content_hash(current),
-        back_to_vetting=False,
+        content_hash=content_hash({**sent_fields(incident), **changes}),
+        back_to_vetting=back_to_vetting,
     )
     if not won:
         raise StaleAction("this alert changed meanwhile")
@@ -296,9 +303,8 @@ async def _revise_pending(
         subject_id=incident.id,
         actor=actor,
         incident_id=incident.id,
-        details={k: _plain(v) for k, v in changes.items()},
+        details=details if details is not None else {k: _plain(v) for k, v in changes.items()},
     )
-    # Every vetter's card now describes an old version: replace them all.
     await _settle_cards(uow, ctx, incident.id, texts_alerts.vet_superseded(revised))
     await send_vetting_cards(uow, ctx, revised)
     return revised
@@ -319,8 +325,14 @@ async def change_reach(
     current = incident.reach_radius_km or REACH_CHOICES_KM[0]
     bigger = [r for r in REACH_CHOICES_KM if r > current]
     radius = bigger[0] if bigger else REACH_CHOICES_KM[0]
-    revised = await _revise_pending(
-        uow, ctx, incident, actor, {"reach_radius_km": radius}, "incident.reach_changed"
+    revised = await revise(
+        uow,
+        ctx,
+        incident,
+        actor,
+        {"reach_radius_km": radius},
+        action="incident.reach_changed",
+        back_to_vetting=False,
     )
     return VetOutcome(revised, "reach")
 
@@ -331,13 +343,14 @@ async def change_risk(
     incident = await _load_for_vetting(uow, actor=actor, payload=payload)
     index = RISK_ORDER.index(incident.risk_level)
     risk = RISK_ORDER[(index + 1) % len(RISK_ORDER)]
-    revised = await _revise_pending(
+    revised = await revise(
         uow,
         ctx,
         incident,
         actor,
         {"risk_level": risk, "reach_radius_km": ctx.alerts.radius_km[risk]},
-        "incident.risk_changed",
+        action="incident.risk_changed",
+        back_to_vetting=False,
     )
     return VetOutcome(revised, "risk")
 
@@ -371,8 +384,14 @@ async def add_org(
     if org is None:
         raise NotFound("organisation")
     orgs = [*incident.extra_org_ids, org.id]
-    revised = await _revise_pending(
-        uow, ctx, incident, actor, {"extra_org_ids": orgs}, "incident.org_added"
+    revised = await revise(
+        uow,
+        ctx,
+        incident,
+        actor,
+        {"extra_org_ids": orgs},
+        action="incident.org_added",
+        back_to_vetting=False,
     )
     return VetOutcome(revised, "orgs")
 
