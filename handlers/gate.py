@@ -70,8 +70,7 @@ async def generic(ctx: ServiceContext, update: Update) -> None:
             log.debug("could not answer an outsider's callback")
     if user is None:
         return
-    if await access.generic_reply_allowed(ctx, telegram_id=user.id):
-        await reply(ctx, user.id, texts.GENERIC, kind="generic")
+    await access.answer_outsider(ctx, telegram_id=user.id, text=texts.GENERIC)
 
 
 def _start_code(text: str | None) -> str | None:
