@@ -26,7 +26,9 @@ from bot.services.ports import IdSource
 from bot.settings import ConfigError, Settings
 from bot.transport import AiohttpRequest
 from bot.updates import TrackingUpdateProcessor
+from bot.webhook import WebhookServer
 from storage.db import Database, StorageError, check_sqlite, open_database, sqlite_path
+from storage.inbox_store import InboxStore
 from storage.migrate import schema_is_current
 from storage.outbox_store import OutboxStore
 from storage.uow import uow_factory
@@ -49,6 +51,7 @@ class Homeward:
     processor: TrackingUpdateProcessor
     geocoder: ManagedGeocoder
     requests: tuple[AiohttpRequest, ...] = ()
+    webhook: WebhookServer | None = None
     _lock: IO[str] | None = field(default=None, repr=False)
     _started: bool = False
 
@@ -83,7 +86,10 @@ class Homeward:
         await app.start()
         await self.sender.start()
         self._started = True
-        if polling and app.updater is not None:
+        tg = self.settings.telegram
+        if polling and tg.mode == "webhook":
+            await self._start_webhook()
+        elif polling and app.updater is not None:
             await app.updater.start_polling(
                 allowed_updates=handlers.ALLOWED_UPDATES,
                 timeout=self.settings.telegram.poll_timeout_seconds,
@@ -91,9 +97,33 @@ class Homeward:
             )
         log.info("Homeward is running as @%s", me.username)
 
+    async def _start_webhook(self) -> None:
+        tg = self.settings.telegram
+        if tg.webhook_secret is None or tg.webhook_url is None:
+            raise StartupError("webhook mode needs telegram.webhook_url and webhook_secret")
+        self.webhook = WebhookServer(
+            application=self.application,
+            inbox=InboxStore(self.db),
+            clock=self.ctx.clock,
+            secret=tg.webhook_secret.get_secret_value(),
+            url=tg.webhook_url,
+            listen=tg.webhook_listen,
+            port=tg.webhook_port,
+        )
+        await self.webhook.start()
+        await self.application.bot.set_webhook(
+            url=tg.webhook_url,
+            secret_token=tg.webhook_secret.get_secret_value(),
+            allowed_updates=handlers.ALLOWED_UPDATES,
+            max_connections=40,
+        )
+
     async def stop(self) -> None:
         app = self.application
         try:
+            if self.webhook is not None:
+                await self.webhook.stop()
+                self.webhook = None
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if self._started:

@@ -23,8 +23,6 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     if settings.telegram.token is None:
         return await sandbox(settings, args)
     settings.check_for_run()
-    if settings.telegram.mode == "webhook":
-        return fail('webhook mode is not available yet; set telegram.mode = "polling"')
     homeward = build_app(settings)
     try:
         await homeward.start()

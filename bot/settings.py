@@ -13,6 +13,7 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -245,7 +246,9 @@ class Settings(BaseSettings):
                     "telegram.webhook_secret: webhook mode needs a secret of 32-256 characters "
                     "from A-Z a-z 0-9 _ - (Telegram does not sign webhooks; it is the only check)"
                 )
-            if not tg.webhook_url or not tg.webhook_url.startswith("https://"):
+            url = urlsplit(tg.webhook_url or "")
+            loopback = url.hostname in ("127.0.0.1", "localhost", "::1")
+            if url.scheme != "https" and not (url.scheme == "http" and loopback):
                 raise ConfigError("telegram.webhook_url: webhook mode needs an https:// URL")
         if self.database.multi_instance and self.database.url.get_secret_value().startswith(
             "sqlite"

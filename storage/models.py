@@ -274,3 +274,14 @@ class FormRow(Base):
     data: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class InboxRow(Base):
+    """Updates received by webhook, stored before Telegram is told 200 (so a crash loses
+    none) and keyed by update_id (so a redelivered update is handled once)."""
+
+    __tablename__ = "inbox"
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    payload: Mapped[dict[str, Any]]
+    processed_at: Mapped[datetime | None] = mapped_column(index=True)
