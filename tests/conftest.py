@@ -10,6 +10,7 @@ os.environ["NO_PROXY"] = ",".join(
     filter(None, [os.environ.get("NO_PROXY", ""), "127.0.0.1", "localhost"])
 )
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -22,7 +23,9 @@ from bot.clock import FakeClock
 from storage.migrate import upgrade
 
 PG_URL = os.environ.get("HOMEWARD_TEST_DATABASE_URL")
-TEMPLATE = "homeward_test_template"
+# One template per test session: parallel sessions (two checkouts, or a developer's run
+# beside CI) must never share one, or one would copy the other's schema.
+TEMPLATE = f"homeward_tpl_{os.getpid()}_{secrets.token_hex(3)}"
 _template_ready = False
 
 
@@ -93,3 +96,18 @@ async def database_url(tmp_path: os.PathLike[str]) -> AsyncIterator[str]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime(2026, 3, 6, 15, 0, tzinfo=UTC))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop this session's PostgreSQL template, if it made one."""
+    if PG_URL is None or not _template_ready:
+        return
+
+    async def drop() -> None:
+        conn = await _pg_admin()
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())

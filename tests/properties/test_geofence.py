@@ -196,7 +196,7 @@ def test_reaches_agrees_with_the_geodesic_oracle_outside_the_band() -> None:
         f"worst |haversine/geodesic - 1| = {worst_ratio:.4%} (bound {RATIO_BOUND:.4%})"
     )
     assert total >= PURE_CASES
-    assert tally["outside_band"] >= PURE_CASES // 2
+    assert tally["outside_band"] >= PURE_CASES * 2 // 5  # about half; at least 40 %
     for kind in ("random", "geodesic_edge", "sphere_edge", "anywhere"):
         assert tally[kind] >= PURE_CASES // 20, tally
 
