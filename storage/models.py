@@ -285,3 +285,58 @@ class InboxRow(Base):
     received_at: Mapped[datetime] = mapped_column(index=True)
     payload: Mapped[dict[str, Any]]
     processed_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class TimerRow(Base):
+    """Something that must happen at a time unless someone acts first. Stored, so a
+    restart catches up; ``key`` is unique, so scheduling twice is harmless; fired once."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_due", "fired_at", "cancelled_at", "due_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class TaskRow(Base):
+    """A piece of work on an incident. At most one holder: claims are conditional UPDATEs."""
+
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    template: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    holder_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    location_label: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(500))
+    notes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class AcknowledgementRow(Base):
+    """ "Seen" and "I can help" on an alert, once per person and kind."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (
+        Index("uq_acknowledgements_once", "incident_id", "member_id", "kind", unique=True),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
