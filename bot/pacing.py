@@ -14,7 +14,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class DeliverySettings:
     concurrency: int = 4
-    rate_per_second: float = 29.0
+    rate_per_second: float = 29.5
     private_chat_burst: int = 3
     private_chat_per_second: float = 1.0
     group_per_minute: int = 20
@@ -124,5 +124,10 @@ class Pacer:
                 raise Stopped
             if counts_for_chat:
                 self._bucket(chat_id).take()
-            self._global_next = loop.time() + 1.0 / self.settings.rate_per_second
+            # A steady schedule: the next slot follows the previous one, not the (slightly
+            # late) moment this one was taken, so small delays do not add up over a long
+            # fan-out; catching up is limited to one slot, never a burst.
+            interval = 1.0 / self.settings.rate_per_second
+            now = loop.time()
+            self._global_next = max(self._global_next + interval, now)
             self.grants.append(loop.time())

@@ -129,7 +129,7 @@ class MembershipSettings(_Section):
 
 class DeliverySection(_Section):
     concurrency: int = Field(default=4, ge=1, le=64)
-    rate_per_second: float = Field(default=29.0, gt=0, le=30)
+    rate_per_second: float = Field(default=29.5, gt=0, le=30)
     lease_seconds: float = Field(default=60.0, ge=5, le=3600)
     per_chat_per_second: float = Field(default=1.0, gt=0, le=100)
     per_chat_burst: int = Field(default=3, ge=1, le=100)
