@@ -21,6 +21,7 @@ import handlers
 from bot.clock import Clock, SystemClock
 from bot.delivery import DeliverySettings, OutboxSender
 from bot.geocoding import ManagedGeocoder, build_geocoder
+from bot.scheduler import Scheduler
 from bot.services.context import SecureIds, ServiceContext
 from bot.services.ports import IdSource
 from bot.settings import ConfigError, Settings
@@ -50,6 +51,7 @@ class Homeward:
     store: OutboxStore
     processor: TrackingUpdateProcessor
     geocoder: ManagedGeocoder
+    scheduler: Scheduler
     requests: tuple[AiohttpRequest, ...] = ()
     webhook: WebhookServer | None = None
     _lock: IO[str] | None = field(default=None, repr=False)
@@ -85,6 +87,7 @@ class Homeward:
         await self.geocoder.start()
         await app.start()
         await self.sender.start()
+        await self.scheduler.start()
         self._started = True
         tg = self.settings.telegram
         if polling and tg.mode == "webhook":
@@ -127,6 +130,7 @@ class Homeward:
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if self._started:
+                await self.scheduler.stop()
                 await self.sender.stop()
             if app.running:
                 await app.stop()
@@ -228,6 +232,7 @@ def build_app(
         store,
         processor,
         geocoder,
+        Scheduler(ctx, db),
         requests=(api_request, poll_request),
     )
 

@@ -257,6 +257,11 @@ COMMAND_DESCRIPTIONS: dict[str, str] = {
     "youth": "Youth profiles in your care",
     "addyouth": "Add a youth profile",
     "moveyouth": "Move a profile with the youth to another residence",
+    "tasks": "Tasks on the active alerts, and who has them",
+    "mytasks": "The tasks you have taken",
+    "note": "Add a note to a task you hold",
+    "newtask": "Add a task to an active alert",
+    "acks": "Who has seen an alert and who can help",
 }
 
 

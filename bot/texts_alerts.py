@@ -266,3 +266,10 @@ def profile_card(youth: Youth, residence: str) -> str:
         budget=4096,
         footer="Confidential. Do not forward or screenshot.",
     )
+
+
+def vet_escalation(incident: Incident, minutes: int) -> str:
+    return (
+        f"<b>{html.escape(incident.code)}</b> has waited {minutes} minutes for vetting. "
+        "Nobody has approved or rejected it yet: please look at the card below now."
+    )

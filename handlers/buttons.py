@@ -12,6 +12,7 @@ from bot import texts, texts_alerts
 from bot.domain.errors import DomainError, NotAllowed, StaleAction
 from bot.domain.outgoing import Outgoing, Priority
 from bot.services import buttons, outbox
+from bot.services.acknowledgements import AckOutcome
 from bot.services.actions import parse_callback_data
 from bot.services.alerts import VetOutcome
 from bot.services.context import ServiceContext
@@ -20,7 +21,9 @@ from bot.services.invites import CreatedInvite
 from bot.services.members import Decision
 from bot.services.profiles import ProfileView
 from bot.services.registration import Prompt
+from bot.services.tasks import TaskOutcome
 from handlers import forms as form_handlers
+from handlers import tasks as task_handlers
 from handlers.registration import send_prompt
 from handlers.replies import explain, reply
 
@@ -101,6 +104,8 @@ async def _render(
         return "Opened (recorded)"
     if isinstance(outcome, buttons.SensitiveSent):
         return "Sent to you privately. Your view is recorded."
+    if isinstance(outcome, TaskOutcome | AckOutcome):
+        return await task_handlers.render(ctx, chat_id, outcome)
     return None
 
 

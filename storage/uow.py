@@ -19,6 +19,8 @@ from storage.repositories import (
     SqlOutbox,
     SqlTimeline,
 )
+from storage.tasks_repo import SqlAcknowledgements, SqlTasks
+from storage.timers_repo import SqlTimers
 
 
 class SqlUnitOfWork:
@@ -47,6 +49,9 @@ class SqlUnitOfWork:
         self.incidents = SqlIncidents(session)
         self.forms = SqlForms(session)
         self.reach = SqlReach(session)
+        self.timers = SqlTimers(session)
+        self.tasks = SqlTasks(session)
+        self.acknowledgements = SqlAcknowledgements(session)
         return self
 
     async def __aexit__(

@@ -181,13 +181,15 @@ _KEEPERS = ("missing", "found", "edit", "youth", "addyouth")
 _VETTERS = ("invite", "members", "suspend", "reinstate", "remove", "orgs")
 
 # The command menu (and /help) each role sees; nothing else is offered to them.
+_TASKS = ("tasks", "mytasks", "note")
+_TASK_MANAGERS = (*_TASKS, "newtask", "acks")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.RESIDENCE_STAFF: (*_EVERYONE, *_KEEPERS),
-    Role.RESPONDER: _EVERYONE,
-    Role.POLICE: _EVERYONE,
-    Role.CHILD_PROTECTION: _EVERYONE,
-    Role.COORDINATOR: (*_EVERYONE, *_KEEPERS, "moveyouth", *_VETTERS),
-    Role.ADMIN: (*_EVERYONE, *_KEEPERS, "moveyouth", *_VETTERS, "neworg"),
+    Role.RESIDENCE_STAFF: (*_EVERYONE, *_KEEPERS, *_TASKS),
+    Role.RESPONDER: (*_EVERYONE, *_TASKS),
+    Role.POLICE: (*_EVERYONE, *_TASKS),
+    Role.CHILD_PROTECTION: (*_EVERYONE, *_TASKS),
+    Role.COORDINATOR: (*_EVERYONE, *_KEEPERS, "moveyouth", *_VETTERS, *_TASK_MANAGERS),
+    Role.ADMIN: (*_EVERYONE, *_KEEPERS, "moveyouth", *_VETTERS, "neworg", *_TASK_MANAGERS),
 }
 
 

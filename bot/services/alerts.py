@@ -26,7 +26,7 @@ from bot.domain.incidents import (
     incident_code,
 )
 from bot.domain.membership import Member, OrgKind, Role
-from bot.services import access, history, profiles
+from bot.services import access, history, profiles, timers
 from bot.services.context import ServiceContext
 from bot.services.forms import FormBehaviour
 from bot.services.ports import UnitOfWork
@@ -231,6 +231,7 @@ async def submit(
         },
     )
     await send_vetting_cards(uow, ctx, incident)
+    await timers.schedule_vetting_escalations(uow, ctx, incident.id)
     return incident
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from bot.domain.errors import NotAllowed, StaleAction
 from bot.domain.membership import Role
 from bot.domain.outgoing import Button
+from bot.domain.tasks import AckKind
 from bot.services import (
     access,
     actions,
@@ -25,7 +26,9 @@ from bot.services import (
     members,
     profiles,
     registration,
+    tasks,
 )
+from bot.services.acknowledgements import AckOutcome, acknowledge
 from bot.services.alerts import VetOutcome
 from bot.services.context import ServiceContext
 from bot.services.forms import FormReply
@@ -34,6 +37,7 @@ from bot.services.members import Decision
 from bot.services.ports import ActionRecord, UnitOfWork
 from bot.services.profiles import ProfileView
 from bot.services.registration import Prompt
+from bot.services.tasks import TaskOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ Outcome = (
     | VetOutcome
     | ProfileView
     | SensitiveSent
+    | TaskOutcome
+    | AckOutcome
 )
 
 VETTING: dict[str, Callable[..., Coroutine[Any, Any, VetOutcome]]] = {
@@ -66,6 +72,15 @@ VETTING: dict[str, Callable[..., Coroutine[Any, Any, VetOutcome]]] = {
     "alert.risk": alerts.change_risk,
     "alert.orgs_menu": alerts.orgs_menu,
     "alert.add_org": alerts.add_org,
+}
+
+TASKS: dict[str, Callable[..., Coroutine[Any, Any, TaskOutcome]]] = {
+    "task.release": tasks.release,
+    "task.done_menu": tasks.done_menu,
+    "task.complete": tasks.complete,
+    "task.reassign_menu": tasks.reassign_menu,
+    "task.reassign": tasks.reassign,
+    "task.cancel": tasks.cancel,
 }
 
 
@@ -128,6 +143,22 @@ async def _dispatch(
             uow, ctx, actor=actor, incident_id=int(record.payload["incident"])
         )
         return SensitiveSent(youth_id)
+    if record.action == "task.claim":
+        return await tasks.claim(uow, ctx, actor=actor, task_id=int(record.payload["task"]))
+    if record.action == "task.templates":
+        return await tasks.add_from_templates(
+            uow, ctx, actor=actor, incident_id=int(record.payload["incident"])
+        )
+    if record.action in TASKS:
+        return await TASKS[record.action](uow, ctx, actor=actor, payload=record.payload)
+    if record.action == "alert.ack":
+        return await acknowledge(
+            uow,
+            ctx,
+            actor=actor,
+            incident_id=int(record.payload["incident"]),
+            kind=AckKind(record.payload["kind"]),
+        )
     raise StaleAction(f"unknown action {record.action!r}")
 
 

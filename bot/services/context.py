@@ -56,6 +56,8 @@ class AlertPolicy:
     # Telegram lets a bot delete its messages for 48 h; stay clear of the edge.
     delete_window: timedelta = timedelta(hours=47, minutes=30)
     form_timeout: timedelta = timedelta(hours=12)
+    escalate_area_after: timedelta = timedelta(minutes=5)
+    escalate_admins_after: timedelta = timedelta(minutes=10)
 
 
 class RecentReplies:

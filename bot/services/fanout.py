@@ -8,18 +8,29 @@ Every release is recorded per recipient: what was disclosed, to whom, and why.
 
 from __future__ import annotations
 
-from bot import texts_alerts
+from bot import texts_alerts, texts_tasks
 from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.incidents import Incident, IncidentStatus, Youth, age_on
 from bot.domain.membership import Member, Role
 from bot.domain.outgoing import Button, Outgoing, Priority
+from bot.domain.tasks import AckKind
 from bot.domain.visibility import AlertField, may_open_sensitive
 from bot.services import actions, history
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
 
 PURPOSE = "locate a missing youth (CYFSA Part X: disclosure to reduce a risk of serious harm)"
-ALERT_KINDS = ("alert", "vet_card", "vet_photo", "sensitive")
+# Every kind of message that carries details of an incident: /found pulls them all back.
+ALERT_KINDS = (
+    "alert",
+    "vet_card",
+    "vet_photo",
+    "vet_reminder",
+    "sensitive",
+    "task",
+    "task_holder",
+    "task_done",
+)
 
 
 async def recipients(uow: UnitOfWork, ctx: ServiceContext, incident: Incident) -> list[Member]:
@@ -55,9 +66,10 @@ async def release(
     age = _age(incident, youth, ctx)
     for member in people:
         fields = ctx.alerts.visibility.get(member.role, frozenset({AlertField.CODE}))
-        keyboard: tuple[tuple[Button, ...], ...] = ()
+        keyboard: tuple[tuple[Button, ...], ...] = (await _ack_row(uow, ctx, incident, member),)
         if youth is not None and may_open_sensitive(member.role):
             keyboard = (
+                *keyboard,
                 (
                     await actions.button(
                         uow,
@@ -115,6 +127,28 @@ async def release(
             },
         )
     return len(people)
+
+
+async def _ack_row(
+    uow: UnitOfWork, ctx: ServiceContext, incident: Incident, member: Member
+) -> tuple[Button, ...]:
+    """ "Seen" and "I can help": tokens only this recipient can press."""
+    return tuple(
+        [
+            await actions.button(
+                uow,
+                ctx,
+                label,
+                action="alert.ack",
+                payload={"incident": incident.id, "kind": kind.value},
+                audience_telegram_id=member.telegram_id,
+            )
+            for kind, label in (
+                (AckKind.SEEN, texts_tasks.SEEN),
+                (AckKind.CAN_HELP, texts_tasks.CAN_HELP),
+            )
+        ]
+    )
 
 
 def _age(incident: Incident, youth: Youth | None, ctx: ServiceContext) -> int | None:

@@ -26,7 +26,15 @@ from bot.domain.membership import (
 )
 from bot.domain.outgoing import Outgoing
 from bot.domain.timeline import Event, RecordedEvent
-from bot.services.ports_alerts import FormRepo, IncidentRepo, ReachRepo, YouthRepo
+from bot.services.ports_alerts import (
+    AcknowledgementRepo,
+    FormRepo,
+    IncidentRepo,
+    ReachRepo,
+    TaskRepo,
+    TimerRepo,
+    YouthRepo,
+)
 
 
 class MemberRepo(Protocol):
@@ -210,6 +218,12 @@ class UnitOfWork(Protocol):
     def forms(self) -> FormRepo: ...
     @property
     def reach(self) -> ReachRepo: ...
+    @property
+    def timers(self) -> TimerRepo: ...
+    @property
+    def tasks(self) -> TaskRepo: ...
+    @property
+    def acknowledgements(self) -> AcknowledgementRepo: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from bot.domain.incidents import Incident, IncidentStatus, Youth
 from bot.domain.membership import Member, Role
+from bot.domain.tasks import AckKind, Acknowledgement, Task, TaskStatus
 
 
 class YouthRepo(Protocol):
@@ -108,3 +109,104 @@ class ReachRepo(Protocol):
     async def members_of_orgs(
         self, org_ids: Sequence[int], *, roles: Sequence[Role] | None = None
     ) -> list[Member]: ...
+
+
+class TaskRepo(Protocol):
+    async def add(
+        self,
+        *,
+        incident_id: int,
+        title: str,
+        template: str | None,
+        created_by: int | None,
+        at: datetime,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        location_label: str | None = None,
+    ) -> Task: ...
+    async def get(self, task_id: int) -> Task | None: ...
+    async def list_for_incident(self, incident_id: int) -> list[Task]: ...
+    async def list_for_holder(
+        self, member_id: int, *, statuses: Sequence[TaskStatus] | None = None
+    ) -> list[Task]: ...
+    async def claim(self, task_id: int, member_id: int, at: datetime) -> bool:
+        """OPEN -> CLAIMED by ``member_id``; exactly one concurrent claimer gets True."""
+        ...
+
+    async def release(self, task_id: int, member_id: int) -> bool: ...
+    async def complete(
+        self, task_id: int, member_id: int, *, outcome: str, at: datetime
+    ) -> bool: ...
+    async def reassign(
+        self,
+        task_id: int,
+        *,
+        expected_status: TaskStatus,
+        expected_holder: int | None,
+        new_holder: int,
+        at: datetime,
+    ) -> bool: ...
+    async def cancel(
+        self,
+        task_id: int,
+        *,
+        expected_status: TaskStatus,
+        expected_holder: int | None,
+        at: datetime,
+    ) -> bool: ...
+    async def add_note(
+        self, task_id: int, *, expected_version: int, note: dict[str, Any]
+    ) -> bool: ...
+
+
+class AcknowledgementRepo(Protocol):
+    async def add(self, *, incident_id: int, member_id: int, kind: AckKind, at: datetime) -> bool:
+        """True the first time this person acknowledges this way; False after."""
+        ...
+
+    async def list_for_incident(self, incident_id: int) -> list[Acknowledgement]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    id: int
+    key: str
+    kind: str
+    incident_id: int | None
+    subject_id: int | None
+    due_at: datetime
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+class TimerRepo(Protocol):
+    async def schedule(
+        self,
+        *,
+        key: str,
+        kind: str,
+        due_at: datetime,
+        incident_id: int | None,
+        subject_id: int | None,
+        payload: dict[str, Any],
+        at: datetime,
+    ) -> bool:
+        """Arm a timer under a unique ``key``. A key still waiting is left as it is (False);
+        a key that already fired or was cancelled is armed again with the new deadline."""
+        ...
+
+    async def cancel(self, key: str, *, at: datetime, prefix: bool = False) -> int:
+        """Cancel waiting timers with this key (or every key starting with it)."""
+        ...
+
+    async def cancel_for_incident(
+        self, incident_id: int, *, kinds: Sequence[str], at: datetime
+    ) -> int: ...
+    async def claim_due(self, *, now: datetime, limit: int) -> list[Timer]:
+        """Mark up to ``limit`` due timers fired and return them; each is returned once,
+        ever, whoever else is claiming at the same time."""
+        ...
+
+    async def finish(self, timer_id: int, *, at: datetime) -> bool:
+        """Mark one waiting timer fired without running it (a handler that keeps failing)."""
+        ...

@@ -28,7 +28,7 @@ from bot.domain.incidents import (
 )
 from bot.domain.membership import Member, Role
 from bot.domain.outgoing import Outgoing, Priority
-from bot.services import access, alerts, history, vetting
+from bot.services import access, alerts, history, timers, vetting
 from bot.services.context import ServiceContext
 from bot.services.fanout import ALERT_KINDS
 from bot.services.forms import FormBehaviour
@@ -138,6 +138,7 @@ async def resolve(
         incident.id, by_member_id=actor.id, outcome=outcome.value, at=now
     ):
         raise StaleAction("this alert is already closed")
+    await timers.cancel_vetting_escalations(uow, ctx, incident.id)
     resolved = await uow.incidents.get(incident.id)
     if resolved is None:
         raise NotFound("incident")
@@ -341,7 +342,7 @@ async def edit(
             location_source=LocationSource(location.get("source") or "none"),
         )
     was_active = incident.status is IncidentStatus.ACTIVE
-    return await vetting.revise(
+    revised = await vetting.revise(
         uow,
         ctx,
         incident,
@@ -355,6 +356,8 @@ async def edit(
             "approval_invalidated": was_active,
         },
     )
+    await timers.schedule_vetting_escalations(uow, ctx, incident.id)
+    return revised
 
 
 def form_behaviours() -> list[FormBehaviour]:

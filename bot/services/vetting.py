@@ -9,6 +9,7 @@ on a pending alert replaces every vetter's card, so nobody approves a stale one.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ from bot.domain.incidents import (
 from bot.domain.membership import VETTING_ROLES, Member, MemberStatus, Role
 from bot.domain.outgoing import Button, Outgoing, Priority
 from bot.domain.reach import REACH_CHOICES_KM, covers
-from bot.services import actions, fanout, history
+from bot.services import actions, fanout, history, timers
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
 
@@ -85,11 +86,17 @@ async def _vet_buttons(
     )
 
 
-async def send_vetting_cards(uow: UnitOfWork, ctx: ServiceContext, incident: Incident) -> None:
+async def send_vetting_cards(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    incident: Incident,
+    *,
+    to: Sequence[Member] | None = None,
+) -> None:
     card = await _card(uow, ctx, incident)
     text = texts_alerts.vet_card(card.incident, card.youth, card.reach, card.raiser_name, ctx.zone)
     now = ctx.clock.now()
-    for vetter in await vetters_for(uow, incident):
+    for vetter in to if to is not None else await vetters_for(uow, incident):
         if incident.photo_file_id:
             await uow.outbox.add(
                 Outgoing.photo(
@@ -174,6 +181,7 @@ async def approve(
     )
     if not won:
         raise StaleAction("someone else acted on this alert first")
+    await timers.cancel_vetting_escalations(uow, ctx, incident.id)
     approved = await uow.incidents.get(incident.id)
     if approved is None:
         raise NotFound("incident")
@@ -245,6 +253,7 @@ async def reject(
     )
     if not won:
         raise StaleAction("someone else acted on this alert first")
+    await timers.cancel_vetting_escalations(uow, ctx, incident.id)
     await history.record(
         uow,
         ctx,

@@ -1,0 +1,630 @@
+"""Tasks on an active incident: create (from templates or freely), claim, release,
+note, complete, reassign, cancel, and the lists behind /tasks and /mytasks.
+
+A claim is one conditional update (exactly one winner); every other move is
+conditional on the status and holder the actor saw, so a stale button changes
+nothing (:class:`StaleAction`). Every change is on the timeline and every
+announcement of a task is edited so that everyone sees who holds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import texts_tasks
+from bot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleAction
+from bot.domain.incidents import Incident, IncidentStatus
+from bot.domain.membership import Member, Role
+from bot.domain.outgoing import Button, Keyboard, Outgoing, Priority
+from bot.domain.tasks import (
+    LIVE_STATUSES,
+    TITLE_MAX,
+    Task,
+    TaskStatus,
+    TaskTemplate,
+    check_transition,
+    templates_for,
+)
+from bot.services import access, actions, fanout, history
+from bot.services.context import ServiceContext
+from bot.services.ports import UnitOfWork
+from bot.services.resolution import may_handle
+
+MANAGERS = (Role.COORDINATOR, Role.ADMIN)
+OUTCOMES = (
+    ("found", "Found the youth"),
+    ("not_there", "Not there"),
+    ("info", "Got information"),
+    ("other", "Other (see notes)"),
+)
+OUTCOME_LABELS = dict(OUTCOMES)
+NOTE_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOutcome:
+    """What a task action did, for the handler to render.
+
+    ``what``: created, claimed, taken, released, completed, reassigned, cancelled,
+    noted, outcome_menu, reassign_menu.
+    """
+
+    what: str
+    task: Task | None = None
+    holder_name: str | None = None
+    count: int = 0
+    choices: list[Button] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentTasks:
+    incident: Incident
+    tasks: list[Task]
+    names: dict[int, str]
+    keyboard: Keyboard = ()
+
+
+# Who may do what ------------------------------------------------------------------------------
+
+
+def _may_manage(member: Member, incident: Incident) -> bool:
+    return member.role in MANAGERS and may_handle(member, incident)
+
+
+async def _active_incident(uow: UnitOfWork, incident_id: int) -> Incident:
+    incident = await uow.incidents.get(incident_id)
+    if incident is None:
+        raise NotFound("incident")
+    if incident.status is not IncidentStatus.ACTIVE:
+        raise StaleAction("the alert is no longer active")
+    return incident
+
+
+async def is_recipient(
+    uow: UnitOfWork, ctx: ServiceContext, member: Member, incident: Incident
+) -> bool:
+    return any(m.id == member.id for m in await fanout.recipients(uow, ctx, incident))
+
+
+async def _require_reach(
+    uow: UnitOfWork, ctx: ServiceContext, member: Member, incident: Incident
+) -> None:
+    if _may_manage(member, incident) or await is_recipient(uow, ctx, member, incident):
+        return
+    raise NotAllowed("not a recipient of this alert")
+
+
+async def _task(uow: UnitOfWork, task_id: int) -> Task:
+    task = await uow.tasks.get(task_id)
+    if task is None:
+        raise NotFound("task")
+    return task
+
+
+async def _name(uow: UnitOfWork, member_id: int | None) -> str:
+    if member_id is None:
+        return "nobody"
+    member = await uow.members.get(member_id)
+    return member.name if member else "someone"
+
+
+async def _record(
+    uow: UnitOfWork, ctx: ServiceContext, action: str, task: Task, actor: Member, **details: Any
+) -> None:
+    await history.record(
+        uow,
+        ctx,
+        action=action,
+        subject_type="task",
+        subject_id=task.id,
+        actor=actor,
+        incident_id=task.incident_id,
+        details={"title": task.title, **details},
+    )
+
+
+# Creating ------------------------------------------------------------------------------------
+
+
+async def add_from_templates(
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, incident_id: int
+) -> TaskOutcome:
+    incident = await _active_incident(uow, incident_id)
+    if not _may_manage(actor, incident):
+        raise NotAllowed("only coordinators create tasks")
+    if await uow.tasks.list_for_incident(incident.id):
+        raise StaleAction("tasks were already added")
+    youth = await uow.youth.get(incident.youth_id) if incident.youth_id else None
+    places = youth.places if youth else ()
+    made = [
+        await _create(uow, ctx, actor, incident, t)
+        for t in templates_for(incident, places, incident.risk_level)
+    ]
+    return TaskOutcome("created", count=len(made))
+
+
+async def create(
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, incident_id: int, title: str
+) -> TaskOutcome:
+    incident = await _active_incident(uow, incident_id)
+    if not _may_manage(actor, incident):
+        raise NotAllowed("only coordinators create tasks")
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidInput("the task needs a title")
+    if len(title) > TITLE_MAX:
+        raise InvalidInput(f"keep the title under {TITLE_MAX} characters")
+    task = await _create(uow, ctx, actor, incident, TaskTemplate(title, "free"))
+    return TaskOutcome("created", task=task, count=1)
+
+
+async def _create(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Member, incident: Incident, t: TaskTemplate
+) -> Task:
+    task = await uow.tasks.add(
+        incident_id=incident.id,
+        title=t.title,
+        template=t.key,
+        created_by=actor.id,
+        at=ctx.clock.now(),
+        latitude=t.latitude,
+        longitude=t.longitude,
+        location_label=t.location_label,
+    )
+    await _record(uow, ctx, "task.created", task, actor, template=t.key)
+    claim = await _claim_button(uow, ctx, task)
+    now = ctx.clock.now()
+    for member in await fanout.recipients(uow, ctx, incident):
+        await uow.outbox.add(
+            Outgoing.text(
+                member.telegram_id,
+                texts_tasks.announcement(incident, task, None),
+                keyboard=((claim,),),
+                protect_content=True,
+                priority=Priority.NOTICE,
+                recipient_member_id=member.id,
+                kind="task",
+                ref=f"task:{task.id}",
+                incident_id=incident.id,
+            ),
+            at=now,
+        )
+    return task
+
+
+async def _claim_button(uow: UnitOfWork, ctx: ServiceContext, task: Task) -> Button:
+    # One token for everyone the task is announced to; the press is re-checked.
+    return await actions.button(
+        uow,
+        ctx,
+        texts_tasks.CLAIM,
+        action="task.claim",
+        payload={"task": task.id},
+        audience_telegram_id=None,
+    )
+
+
+async def _refresh_announcements(
+    uow: UnitOfWork, ctx: ServiceContext, incident: Incident, task: Task
+) -> None:
+    """Edit every delivered announcement of the task to show its current state."""
+    holder = await _name(uow, task.holder_member_id) if task.holder_member_id else None
+    text = texts_tasks.announcement(incident, task, holder)
+    keyboard: Keyboard = ()
+    if task.status is TaskStatus.OPEN:
+        keyboard = ((await _claim_button(uow, ctx, task),),)
+    now = ctx.clock.now()
+    for sent in await uow.outbox.sent_for_ref(f"task:{task.id}"):
+        if sent.method != "sendMessage":
+            continue
+        await uow.outbox.add(
+            Outgoing.edit_text(
+                sent.chat_id,
+                sent.message_id,
+                text,
+                keyboard=keyboard,
+                incident_id=incident.id,
+                priority=Priority.NOTICE,
+            ),
+            at=now,
+        )
+
+
+async def _holder_controls(
+    uow: UnitOfWork, ctx: ServiceContext, incident: Incident, task: Task, holder: Member
+) -> None:
+    """Tell the (new) holder the task is theirs, with Release and Done buttons."""
+    await uow.outbox.add(
+        Outgoing.text(
+            holder.telegram_id,
+            texts_tasks.yours(incident, task),
+            keyboard=await controls(uow, ctx, task, holder),
+            protect_content=True,
+            priority=Priority.NOTICE,
+            recipient_member_id=holder.id,
+            kind="task_holder",
+            ref=f"task_holder:{task.id}",
+            incident_id=incident.id,
+        ),
+        at=ctx.clock.now(),
+    )
+
+
+async def controls(uow: UnitOfWork, ctx: ServiceContext, task: Task, holder: Member) -> Keyboard:
+    payload = {"task": task.id, "holder": holder.id}
+    return (
+        (
+            await actions.button(
+                uow,
+                ctx,
+                texts_tasks.DONE,
+                action="task.done_menu",
+                payload=payload,
+                audience_telegram_id=holder.telegram_id,
+            ),
+            await actions.button(
+                uow,
+                ctx,
+                texts_tasks.RELEASE,
+                action="task.release",
+                payload=payload,
+                audience_telegram_id=holder.telegram_id,
+            ),
+        ),
+    )
+
+
+# Claiming and holding ------------------------------------------------------------------------
+
+
+async def claim(
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, task_id: int
+) -> TaskOutcome:
+    task = await _task(uow, task_id)
+    incident = await _active_incident(uow, task.incident_id)
+    await _require_reach(uow, ctx, actor, incident)
+    if task.holder_member_id == actor.id and task.status is TaskStatus.CLAIMED:
+        return TaskOutcome("claimed", task=task, holder_name=actor.name)
+    if not await uow.tasks.claim(task.id, actor.id, ctx.clock.now()):
+        current = await _task(uow, task.id)
+        if current.status is TaskStatus.CLAIMED:
+            name = await _name(uow, current.holder_member_id)
+            return TaskOutcome("taken", task=current, holder_name=name)
+        raise StaleAction(f"task is {current.status}")
+    won = await _task(uow, task.id)
+    await _record(uow, ctx, "task.claimed", won, actor)
+    await _refresh_announcements(uow, ctx, incident, won)
+    await _holder_controls(uow, ctx, incident, won, actor)
+    return TaskOutcome("claimed", task=won, holder_name=actor.name)
+
+
+def _expect_holder(task: Task, payload: dict[str, Any]) -> None:
+    if task.status is not TaskStatus.CLAIMED or task.holder_member_id != int(payload["holder"]):
+        raise StaleAction("the task has changed hands")
+
+
+async def release(
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
+) -> TaskOutcome:
+    task = await _task(uow, int(payload["task"]))
+    _expect_holder(task, payload)
+    if task.holder_member_id != actor.id:
+        raise NotAllowed("only the holder can release a task")
+    check_transition(task.status, TaskStatus.OPEN)
+    incident = await _active_incident(uow, task.incident_id)
+    if not await uow.tasks.release(task.id, actor.id):
+        raise StaleAction("the task has changed hands")
+    task = await _task(uow, task.id)
+    await _record(uow, ctx, "task.released", task, actor)
+    await _refresh_announcements(uow, ctx, incident, task)
+    return TaskOutcome("released", task=task)
+
+
+async def done_menu(
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
+) -> TaskOutcome:
+    task = await _task(uow, int(payload["task"]))
+    _expect_holder(task, payload)
+    if task.holder_member_id != actor.id:
+        raise NotAllowed("only the holder can complete a task")
+    choices = [
+        await actions.button(
+            uow,
+            ctx,
+            label,
+            action="task.complete",
+            payload={"task": task.id, "holder": actor.id, "outcome": key},
+            audience_telegram_id=actor.telegram_id,
+        )
+        for key, label in OUTCOMES
+    ]
+    return TaskOutcome("outcome_menu", task=task, choices=choices)
+
+
+async def complete(
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
+) -> TaskOutcome:
+    task = await _task(uow, int(payload["task"]))
+    _expect_holder(task, payload)
+    if task.holder_member_id != actor.id:
+        raise NotAllowed("only the holder can complete a task")
+    outcome = str(payload["outcome"])
+    if outcome not in OUTCOME_LABELS:
+        raise InvalidInput("unknown outcome")
+    check_transition(task.status, TaskStatus.DONE)
+    incident = await _active_incident(uow, task.incident_id)
+    if not await uow.tasks.complete(task.id, actor.id, outcome=outcome, at=ctx.clock.now()):
+        raise StaleAction("the task has changed hands")
+    task = await _task(uow, task.id)
+    await _record(uow, ctx, "task.completed", task, actor, outcome=outcome)
+    await _refresh_announcements(uow, ctx, incident, task)
+    await _tell_managers(uow, ctx, incident, task, actor)
+    return TaskOutcome("completed", task=task, holder_name=actor.name)
+
+
+async def _tell_managers(
+    uow: UnitOfWork, ctx: ServiceContext, incident: Incident, task: Task, actor: Member
+) -> None:
+    """The coordinator who approved the alert hears each finished task."""
+    approver = await uow.members.incident_approver(incident.id)
+    if approver is None or approver.id == actor.id:
+        return
+    await uow.outbox.add(
+        Outgoing.text(
+            approver.telegram_id,
+            texts_tasks.completed_notice(incident, task, actor.name, _outcome_label(task)),
+            protect_content=True,
+            priority=Priority.NOTICE,
+            recipient_member_id=approver.id,
+            kind="task_done",
+            incident_id=incident.id,
+        ),
+        at=ctx.clock.now(),
+    )
+
+
+def _outcome_label(task: Task) -> str:
+    return OUTCOME_LABELS.get(task.outcome or "", task.outcome or "")
+
+
+async def add_note(
+    ctx: ServiceContext, *, telegram_id: int, task_id: int, text: str
+) -> TaskOutcome:
+    text = " ".join(text.split())
+    if not text:
+        raise InvalidInput("write the note after the task number")
+    if len(text) > NOTE_MAX:
+        raise InvalidInput(f"keep a note under {NOTE_MAX} characters")
+    async with ctx.uow() as uow:
+        actor = await access.require_command(uow, telegram_id=telegram_id, command="note")
+        task = await _task(uow, task_id)
+        incident = await uow.incidents.get(task.incident_id)
+        if incident is None:
+            raise NotFound("incident")
+        if task.holder_member_id != actor.id and not _may_manage(actor, incident):
+            raise NotAllowed("only the holder or a coordinator can add notes")
+        if not task.is_live:
+            raise StaleAction("the task is closed")
+        note = {"by": actor.id, "at": ctx.clock.now().isoformat(), "text": text}
+        if not await uow.tasks.add_note(task.id, expected_version=task.version, note=note):
+            raise StaleAction("the task changed; please try again")
+        await _record(uow, ctx, "task.noted", task, actor)
+        await uow.commit()
+    return TaskOutcome("noted", task=task)
+
+
+# Managing ------------------------------------------------------------------------------------
+
+
+async def reassign_menu(
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
+) -> TaskOutcome:
+    task = await _task(uow, int(payload["task"]))
+    incident = await _active_incident(uow, task.incident_id)
+    if not _may_manage(actor, incident):
+        raise NotAllowed("only coordinators reassign tasks")
+    if not task.is_live:
+        raise StaleAction("the task is closed")
+    choices = [
+        await actions.button(
+            uow,
+            ctx,
+            m.name[:40],
+            action="task.reassign",
+            payload={
+                "task": task.id,
+                "member": m.id,
+                "status": task.status.value,
+                "holder": task.holder_member_id,
+            },
+            audience_telegram_id=actor.telegram_id,
+        )
+        for m in await fanout.recipients(uow, ctx, incident)
+        if m.id != task.holder_member_id
+    ]
+    return TaskOutcome("reassign_menu", task=task, choices=choices)
+
+
+async def reassign(
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
+) -> TaskOutcome:
+    task = await _task(uow, int(payload["task"]))
+    incident = await _active_incident(uow, task.incident_id)
+    if not _may_manage(actor, incident):
+        raise NotAllowed("only coordinators reassign tasks")
+    new = await uow.members.get(int(payload["member"]))
+    if new is None or not await is_recipient(uow, ctx, new, incident):
+        raise NotAllowed("they are not a recipient of this alert")
+    expected_status = TaskStatus(payload["status"])
+    expected_holder = payload.get("holder")
+    if task.status is not expected_status or task.holder_member_id != expected_holder:
+        raise StaleAction("the task has changed hands")
+    check_transition(task.status, TaskStatus.CLAIMED)
+    if not await uow.tasks.reassign(
+        task.id,
+        expected_status=expected_status,
+        expected_holder=expected_holder,
+        new_holder=new.id,
+        at=ctx.clock.now(),
+    ):
+        raise StaleAction("the task has changed hands")
+    task = await _task(uow, task.id)
+    await _record(uow, ctx, "task.reassigned", task, actor, to=new.id, previous=expected_holder)
+    await _refresh_announcements(uow, ctx, incident, task)
+    await _holder_controls(uow, ctx, incident, task, new)
+    return TaskOutcome("reassigned", task=task, holder_name=new.name)
+
+
+async def cancel(
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
+) -> TaskOutcome:
+    task = await _task(uow, int(payload["task"]))
+    incident = await _active_incident(uow, task.incident_id)
+    if not _may_manage(actor, incident):
+        raise NotAllowed("only coordinators cancel tasks")
+    expected_status = TaskStatus(payload["status"])
+    expected_holder = payload.get("holder")
+    if task.status is not expected_status or task.holder_member_id != expected_holder:
+        raise StaleAction("the task has changed")
+    check_transition(task.status, TaskStatus.CANCELLED)
+    if not await uow.tasks.cancel(
+        task.id,
+        expected_status=expected_status,
+        expected_holder=expected_holder,
+        at=ctx.clock.now(),
+    ):
+        raise StaleAction("the task has changed")
+    task = await _task(uow, task.id)
+    await _record(uow, ctx, "task.cancelled", task, actor)
+    await _refresh_announcements(uow, ctx, incident, task)
+    return TaskOutcome("cancelled", task=task)
+
+
+# Lists ---------------------------------------------------------------------------------------
+
+
+async def _incidents_for(uow: UnitOfWork, ctx: ServiceContext, member: Member) -> list[Incident]:
+    out = []
+    for incident in await uow.incidents.list(statuses=[IncidentStatus.ACTIVE]):
+        if may_handle(member, incident) or await is_recipient(uow, ctx, member, incident):
+            out.append(incident)
+    return out
+
+
+async def _pick(
+    uow: UnitOfWork, ctx: ServiceContext, member: Member, code: str | None
+) -> list[Incident]:
+    incidents = await _incidents_for(uow, ctx, member)
+    if code is None:
+        return incidents
+    wanted = code.strip().upper()
+    found = [i for i in incidents if i.code == wanted]
+    if not found:
+        raise NotFound("active alert")
+    return found
+
+
+async def overview(
+    ctx: ServiceContext, *, telegram_id: int, code: str | None = None
+) -> list[IncidentTasks]:
+    """/tasks: each active incident this member can see, with its tasks and holders."""
+    async with ctx.uow() as uow:
+        member = await access.require_command(uow, telegram_id=telegram_id, command="tasks")
+        out = []
+        for incident in await _pick(uow, ctx, member, code):
+            found = await uow.tasks.list_for_incident(incident.id)
+            names = {
+                t.holder_member_id: await _name(uow, t.holder_member_id)
+                for t in found
+                if t.holder_member_id is not None
+            }
+            keyboard: Keyboard = ()
+            if _may_manage(member, incident):
+                keyboard = await _manager_keyboard(uow, ctx, member, incident, found)
+            out.append(IncidentTasks(incident, found, names, keyboard))
+        await uow.commit()
+    return out
+
+
+async def _manager_keyboard(
+    uow: UnitOfWork, ctx: ServiceContext, member: Member, incident: Incident, found: list[Task]
+) -> Keyboard:
+    if not found:
+        return (
+            (
+                await actions.button(
+                    uow,
+                    ctx,
+                    texts_tasks.FROM_TEMPLATES,
+                    action="task.templates",
+                    payload={"incident": incident.id},
+                    audience_telegram_id=member.telegram_id,
+                ),
+            ),
+        )
+    rows: list[tuple[Button, ...]] = []
+    for task in found:
+        if not task.is_live:
+            continue
+        seen = {"task": task.id, "status": task.status.value, "holder": task.holder_member_id}
+        rows.append(
+            (
+                await actions.button(
+                    uow,
+                    ctx,
+                    f"Reassign #{task.id}",
+                    action="task.reassign_menu",
+                    payload=seen,
+                    audience_telegram_id=member.telegram_id,
+                ),
+                await actions.button(
+                    uow,
+                    ctx,
+                    f"Cancel #{task.id}",
+                    action="task.cancel",
+                    payload=seen,
+                    audience_telegram_id=member.telegram_id,
+                ),
+            )
+        )
+    return tuple(rows)
+
+
+async def mine(ctx: ServiceContext, *, telegram_id: int) -> list[tuple[Task, Incident, Keyboard]]:
+    """/mytasks: the tasks this member holds now, each with its Done and Release buttons."""
+    async with ctx.uow() as uow:
+        member = await access.require_command(uow, telegram_id=telegram_id, command="mytasks")
+        out = []
+        for task in await uow.tasks.list_for_holder(member.id, statuses=list(LIVE_STATUSES)):
+            incident = await uow.incidents.get(task.incident_id)
+            if incident is None or incident.status is not IncidentStatus.ACTIVE:
+                continue
+            out.append((task, incident, await controls(uow, ctx, task, member)))
+        await uow.commit()
+    return out
+
+
+async def start_new(ctx: ServiceContext, *, telegram_id: int, args: list[str]) -> TaskOutcome:
+    """/newtask [CODE] title: a free task on an active alert."""
+    async with ctx.uow() as uow:
+        member = await access.require_command(uow, telegram_id=telegram_id, command="newtask")
+        mine_ = [
+            i
+            for i in await uow.incidents.list(statuses=[IncidentStatus.ACTIVE])
+            if _may_manage(member, i)
+        ]
+        by_code = {i.code: i for i in mine_}
+        if args and args[0].upper() in by_code:
+            incident, words = by_code[args[0].upper()], args[1:]
+        elif len(mine_) == 1:
+            incident, words = mine_[0], args
+        elif not mine_:
+            raise NotFound("active alert")
+        else:
+            raise InvalidInput("start with the alert code, e.g. /newtask HW-ABCDE Check the park")
+        result = await create(
+            uow, ctx, actor=member, incident_id=incident.id, title=" ".join(words)
+        )
+        await uow.commit()
+    return result

@@ -1,0 +1,152 @@
+"""Stored timers: things that must happen at a time unless someone acts first.
+
+A timer is a row with a unique key and a UTC deadline computed from the injected
+clock (five minutes is five minutes, across a DST change too). ``fire_due`` claims
+due timers and runs each one's handler. Each timer gets its own transaction: the
+claim (a conditional UPDATE) and everything its handler writes (outbox notices,
+timeline events) commit together or not at all, so a crash half-way leaves the timer
+due for the next tick, and one failing handler cannot undo or block the others.
+
+Handlers for each kind live with their use case (``bot.services.escalation``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.services import history
+from bot.services.context import ServiceContext
+from bot.services.ports import UnitOfWork
+from bot.services.ports_alerts import Timer
+
+log = logging.getLogger(__name__)
+
+ESCALATE_AREA = "vetting.escalate_area"
+ESCALATE_ADMINS = "vetting.escalate_admins"
+VETTING_ESCALATIONS = (ESCALATE_AREA, ESCALATE_ADMINS)
+
+Handler = Callable[[UnitOfWork, ServiceContext, Timer], Awaitable[None]]
+
+
+def key_for(kind: str, incident_id: int) -> str:
+    return f"{kind}:{incident_id}"
+
+
+async def schedule(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    *,
+    kind: str,
+    key: str,
+    after: timedelta | None = None,
+    due_at: datetime | None = None,
+    incident_id: int | None = None,
+    subject_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Arm a timer ``after`` from now (or at ``due_at``); a key still waiting is kept."""
+    now = ctx.clock.now()
+    if due_at is None:
+        if after is None:
+            raise ValueError("a timer needs after= or due_at=")
+        due_at = now + after
+    return await uow.timers.schedule(
+        key=key,
+        kind=kind,
+        due_at=due_at,
+        incident_id=incident_id,
+        subject_id=subject_id,
+        payload=payload or {},
+        at=now,
+    )
+
+
+async def cancel(uow: UnitOfWork, ctx: ServiceContext, *, key: str, prefix: bool = False) -> int:
+    return await uow.timers.cancel(key, at=ctx.clock.now(), prefix=prefix)
+
+
+async def schedule_vetting_escalations(
+    uow: UnitOfWork, ctx: ServiceContext, incident_id: int
+) -> None:
+    """A pending alert nobody vets goes to every coordinator, then to every admin."""
+    for level, kind, after in (
+        (1, ESCALATE_AREA, ctx.alerts.escalate_area_after),
+        (2, ESCALATE_ADMINS, ctx.alerts.escalate_admins_after),
+    ):
+        await schedule(
+            uow,
+            ctx,
+            kind=kind,
+            key=key_for(kind, incident_id),
+            after=after,
+            incident_id=incident_id,
+            payload={"level": level, "minutes": round(after.total_seconds() / 60)},
+        )
+
+
+async def cancel_vetting_escalations(uow: UnitOfWork, ctx: ServiceContext, incident_id: int) -> int:
+    return await uow.timers.cancel_for_incident(
+        incident_id, kinds=VETTING_ESCALATIONS, at=ctx.clock.now()
+    )
+
+
+def default_handlers() -> dict[str, Handler]:
+    from bot.services import escalation
+
+    return dict(escalation.HANDLERS)
+
+
+async def fire_due(
+    ctx: ServiceContext,
+    *,
+    handlers: Mapping[str, Handler] | None = None,
+    limit: int = 100,
+) -> int:
+    """Fire every timer due by ``ctx.clock.now()``, each exactly once; returns how many.
+
+    One transaction per timer (see the module docstring). A handler that raises is
+    logged, its timer is marked fired without effect and a ``timer.failed`` event is
+    recorded, so a broken timer cannot hold up every timer behind it.
+    """
+    table = handlers if handlers is not None else default_handlers()
+    now = ctx.clock.now()
+    fired = 0
+    while fired < limit:
+        timer: Timer | None = None
+        try:
+            async with ctx.uow() as uow:
+                claimed = await uow.timers.claim_due(now=now, limit=1)
+                if not claimed:
+                    break
+                timer = claimed[0]
+                handler = table.get(timer.kind)
+                if handler is None:
+                    log.warning("timer %s: no handler for kind %r", timer.id, timer.kind)
+                else:
+                    await handler(uow, ctx, timer)
+                await uow.commit()
+            fired += 1
+        except Exception:
+            if timer is None:
+                raise
+            log.exception("timer %s (%s) failed; marking it spent", timer.id, timer.kind)
+            await _give_up(ctx, timer)
+    return fired
+
+
+async def _give_up(ctx: ServiceContext, timer: Timer) -> None:
+    async with ctx.uow() as uow:
+        if await uow.timers.finish(timer.id, at=ctx.clock.now()):
+            await history.record(
+                uow,
+                ctx,
+                action="timer.failed",
+                subject_type="timer",
+                subject_id=timer.id,
+                incident_id=timer.incident_id,
+                details={"kind": timer.kind, "key": timer.key},
+            )
+        await uow.commit()
