@@ -34,7 +34,7 @@ import logging
 import random
 import uuid
 from collections import deque
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from telegram import (
     Bot,
@@ -56,7 +56,8 @@ log = logging.getLogger(__name__)
 
 
 def _wall() -> datetime:
-    return datetime.now(UTC)
+    """Real time, for leases and retry schedules (the domain clock may be a fake one)."""
+    return SystemClock().now()
 
 
 PACED_METHODS = frozenset(
