@@ -123,3 +123,10 @@ def reassigned(name: str | None) -> str:
 
 def ack_toast(first: bool) -> str:
     return "Thank you, noted." if first else "Already noted. Thank you."
+
+
+def unclaimed(incident: Incident, task: Task, minutes: int) -> str:
+    return (
+        f"<b>Nobody has taken task #{task.id}</b> for alert {esc(incident.code)} after "
+        f"{minutes} minutes: {esc(task.title)}. Assign it from /tasks, or cancel it."
+    )

@@ -57,6 +57,8 @@ class AlertPolicy:
     delete_window: timedelta = timedelta(hours=47, minutes=30)
     form_timeout: timedelta = timedelta(hours=12)
     escalate_area_after: timedelta = timedelta(minutes=5)
+    task_reannounce_after: timedelta = timedelta(minutes=15)
+    task_unclaimed_after: timedelta = timedelta(minutes=30)
     escalate_admins_after: timedelta = timedelta(minutes=10)
 
 

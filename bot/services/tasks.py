@@ -15,7 +15,7 @@ from typing import Any
 from bot import texts_tasks
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleAction
 from bot.domain.incidents import Incident, IncidentStatus
-from bot.domain.membership import Member, Role
+from bot.domain.membership import Member, MemberStatus, Role
 from bot.domain.outgoing import Button, Keyboard, Outgoing, Priority
 from bot.domain.tasks import (
     LIVE_STATUSES,
@@ -26,9 +26,10 @@ from bot.domain.tasks import (
     check_transition,
     templates_for,
 )
-from bot.services import access, actions, fanout, history
+from bot.services import access, actions, fanout, history, timers
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
+from bot.services.ports_alerts import Timer
 from bot.services.resolution import may_handle
 
 MANAGERS = (Role.COORDINATOR, Role.ADMIN)
@@ -110,7 +111,12 @@ async def _name(uow: UnitOfWork, member_id: int | None) -> str:
 
 
 async def _record(
-    uow: UnitOfWork, ctx: ServiceContext, action: str, task: Task, actor: Member, **details: Any
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    action: str,
+    task: Task,
+    actor: Member | None,
+    **details: Any,
 ) -> None:
     await history.record(
         uow,
@@ -173,6 +179,13 @@ async def _create(
         location_label=t.location_label,
     )
     await _record(uow, ctx, "task.created", task, actor, template=t.key)
+    await _announce(uow, ctx, incident, task)
+    await timers.schedule_task_timers(uow, ctx, task_id=task.id, incident_id=incident.id)
+    return task
+
+
+async def _announce(uow: UnitOfWork, ctx: ServiceContext, incident: Incident, task: Task) -> None:
+    """Offer the task to everyone the alert reaches (again, when nobody took it)."""
     claim = await _claim_button(uow, ctx, task)
     now = ctx.clock.now()
     for member in await fanout.recipients(uow, ctx, incident):
@@ -190,7 +203,54 @@ async def _create(
             ),
             at=now,
         )
-    return task
+
+
+async def reannounce(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
+    """Timer: still open after 15 minutes, so everyone in reach hears about it again."""
+    task = await uow.tasks.get(int(timer.subject_id or 0))
+    if task is None or task.status is not TaskStatus.OPEN:
+        return
+    incident = await uow.incidents.get(task.incident_id)
+    if incident is None or incident.status is not IncidentStatus.ACTIVE:
+        return
+    await _announce(uow, ctx, incident, task)
+    await _record(uow, ctx, "task.reannounced", task, None)
+
+
+async def report_unclaimed(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
+    """Timer: still open after 30 minutes, so the coordinators are told."""
+    task = await uow.tasks.get(int(timer.subject_id or 0))
+    if task is None or task.status is not TaskStatus.OPEN:
+        return
+    incident = await uow.incidents.get(task.incident_id)
+    if incident is None or incident.status is not IncidentStatus.ACTIVE:
+        return
+    text = texts_tasks.unclaimed(incident, task, int(timer.payload.get("minutes", 30)))
+    now = ctx.clock.now()
+    for manager in await uow.members.list(
+        statuses=[MemberStatus.ACTIVE], roles=[Role.COORDINATOR, Role.ADMIN]
+    ):
+        if not _may_manage(manager, incident):
+            continue
+        await uow.outbox.add(
+            Outgoing.text(
+                manager.telegram_id,
+                text,
+                protect_content=True,
+                priority=Priority.ALERT,
+                recipient_member_id=manager.id,
+                kind="task_done",
+                incident_id=incident.id,
+            ),
+            at=now,
+        )
+    await _record(uow, ctx, "task.unclaimed", task, None)
+
+
+TIMER_HANDLERS: dict[str, timers.Handler] = {
+    timers.TASK_REANNOUNCE: reannounce,
+    timers.TASK_UNCLAIMED: report_unclaimed,
+}
 
 
 async def _claim_button(uow: UnitOfWork, ctx: ServiceContext, task: Task) -> Button:
@@ -293,6 +353,7 @@ async def claim(
             return TaskOutcome("taken", task=current, holder_name=name)
         raise StaleAction(f"task is {current.status}")
     won = await _task(uow, task.id)
+    await timers.cancel_task_timers(uow, ctx, task_id=won.id)
     await _record(uow, ctx, "task.claimed", won, actor)
     await _refresh_announcements(uow, ctx, incident, won)
     await _holder_controls(uow, ctx, incident, won, actor)
@@ -316,6 +377,7 @@ async def release(
     if not await uow.tasks.release(task.id, actor.id):
         raise StaleAction("the task has changed hands")
     task = await _task(uow, task.id)
+    await timers.schedule_task_timers(uow, ctx, task_id=task.id, incident_id=incident.id)
     await _record(uow, ctx, "task.released", task, actor)
     await _refresh_announcements(uow, ctx, incident, task)
     return TaskOutcome("released", task=task)
@@ -496,6 +558,7 @@ async def cancel(
     ):
         raise StaleAction("the task has changed")
     task = await _task(uow, task.id)
+    await timers.cancel_task_timers(uow, ctx, task_id=task.id)
     await _record(uow, ctx, "task.cancelled", task, actor)
     await _refresh_announcements(uow, ctx, incident, task)
     return TaskOutcome("cancelled", task=task)

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 ESCALATE_AREA = "vetting.escalate_area"
 ESCALATE_ADMINS = "vetting.escalate_admins"
 VETTING_ESCALATIONS = (ESCALATE_AREA, ESCALATE_ADMINS)
+TASK_REANNOUNCE = "task.reannounce"
+TASK_UNCLAIMED = "task.unclaimed"
+TASK_TIMERS = (TASK_REANNOUNCE, TASK_UNCLAIMED)
 
 Handler = Callable[[UnitOfWork, ServiceContext, Timer], Awaitable[None]]
 
@@ -93,10 +96,35 @@ async def cancel_vetting_escalations(uow: UnitOfWork, ctx: ServiceContext, incid
     )
 
 
-def default_handlers() -> dict[str, Handler]:
-    from bot.services import escalation
+async def schedule_task_timers(
+    uow: UnitOfWork, ctx: ServiceContext, *, task_id: int, incident_id: int
+) -> None:
+    """An open task nobody claims is announced again, then a coordinator is told."""
+    for kind, after in (
+        (TASK_REANNOUNCE, ctx.alerts.task_reannounce_after),
+        (TASK_UNCLAIMED, ctx.alerts.task_unclaimed_after),
+    ):
+        await schedule(
+            uow,
+            ctx,
+            kind=kind,
+            key=key_for(kind, task_id),
+            after=after,
+            incident_id=incident_id,
+            subject_id=task_id,
+            payload={"minutes": round(after.total_seconds() / 60)},
+        )
 
-    return dict(escalation.HANDLERS)
+
+async def cancel_task_timers(uow: UnitOfWork, ctx: ServiceContext, *, task_id: int) -> None:
+    for kind in TASK_TIMERS:
+        await cancel(uow, ctx, key=key_for(kind, task_id))
+
+
+def default_handlers() -> dict[str, Handler]:
+    from bot.services import escalation, tasks
+
+    return {**escalation.HANDLERS, **tasks.TIMER_HANDLERS}
 
 
 async def fire_due(
