@@ -508,20 +508,30 @@ async def reassign_menu(
     return TaskOutcome("reassign_menu", task=task, choices=choices)
 
 
-async def reassign(
-    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
-) -> TaskOutcome:
+async def _as_drawn(
+    uow: UnitOfWork, actor: Member, payload: dict[str, Any], verb: str
+) -> tuple[Task, Incident, TaskStatus, int | None]:
+    """A coordinator's button on a task: the task must still be as the button showed it."""
     task = await _task(uow, int(payload["task"]))
     incident = await _active_incident(uow, task.incident_id)
     if not _may_manage(actor, incident):
-        raise NotAllowed("only coordinators reassign tasks")
-    new = await uow.members.get(int(payload["member"]))
-    if new is None or not await is_recipient(uow, ctx, new, incident):
-        raise NotAllowed("they are not a recipient of this alert")
+        raise NotAllowed(f"only coordinators {verb} tasks")
     expected_status = TaskStatus(payload["status"])
     expected_holder = payload.get("holder")
     if task.status is not expected_status or task.holder_member_id != expected_holder:
-        raise StaleAction("the task has changed hands")
+        raise StaleAction("the task has changed")
+    return task, incident, expected_status, expected_holder
+
+
+async def reassign(
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
+) -> TaskOutcome:
+    task, incident, expected_status, expected_holder = await _as_drawn(
+        uow, actor, payload, "reassign"
+    )
+    new = await uow.members.get(int(payload["member"]))
+    if new is None or not await is_recipient(uow, ctx, new, incident):
+        raise NotAllowed("they are not a recipient of this alert")
     check_transition(task.status, TaskStatus.CLAIMED)
     if not await uow.tasks.reassign(
         task.id,
@@ -541,14 +551,9 @@ async def reassign(
 async def cancel(
     uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
 ) -> TaskOutcome:
-    task = await _task(uow, int(payload["task"]))
-    incident = await _active_incident(uow, task.incident_id)
-    if not _may_manage(actor, incident):
-        raise NotAllowed("only coordinators cancel tasks")
-    expected_status = TaskStatus(payload["status"])
-    expected_holder = payload.get("holder")
-    if task.status is not expected_status or task.holder_member_id != expected_holder:
-        raise StaleAction("the task has changed")
+    task, incident, expected_status, expected_holder = await _as_drawn(
+        uow, actor, payload, "cancel"
+    )
     check_transition(task.status, TaskStatus.CANCELLED)
     if not await uow.tasks.cancel(
         task.id,
