@@ -16,6 +16,7 @@ from bot.emulator.control import Control
 from bot.emulator.inject import Injector
 from bot.emulator.limits import LimitConfig, RateLimiter
 from bot.emulator.models import JSON, Call, EmuChat, EmuMessage, EmuUser, Fault
+from bot.emulator.personas import Personas
 from bot.emulator.server import MAX_BODY, Server
 from bot.emulator.state import State
 from bot.emulator.webhook import Delivery, WebhookPusher
@@ -73,6 +74,7 @@ class Emulator:
         self.server.latency_seconds = latency_seconds
         self.injector = Injector(self.state)
         self.pusher = WebhookPusher(self.state)
+        self.personas = Personas()  # the sandbox's cast, for the web chat
         self._runner: web.AppRunner | None = None
         self._host = "127.0.0.1"
         self._port = 0
