@@ -16,7 +16,15 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -144,6 +152,42 @@ class AlertSettings(_Section):
     # Alert fields each role receives (see config.example.toml); unset roles keep the
     # defaults. Risk notes, medical needs and associates can never be listed here.
     visibility: dict[str, list[str]] = Field(default_factory=dict)
+    # Follow-up timers. Police not told (no report number recorded) this many minutes
+    # after the alert was raised, by risk level; then a reminder every police_repeat_minutes.
+    police_deadline_minutes_low: float = Field(default=240.0, ge=0, le=7 * 24 * 60)
+    police_deadline_minutes_medium: float = Field(default=60.0, ge=0, le=7 * 24 * 60)
+    police_deadline_minutes_high: float = Field(default=0.0, ge=0, le=7 * 24 * 60)
+    police_repeat_minutes: float = Field(default=30.0, ge=5, le=24 * 60)
+    # Status checks to the coordinator while an alert is active, by risk level (hours).
+    status_check_hours_low: float = Field(default=6.0, ge=0.25, le=72)
+    status_check_hours_medium: float = Field(default=6.0, ge=0.25, le=72)
+    status_check_hours_high: float = Field(default=2.0, ge=0.25, le=72)
+    # The serious-occurrence report: reminders and the deadline, hours after raising.
+    occurrence_reminder_hours: list[float] = Field(default=[12.0, 23.0], max_length=6)
+    occurrence_deadline_hours: float = Field(default=24.0, gt=0, le=14 * 24)
+    # The return interview after the youth is found: reminders and the deadline (hours).
+    return_interview_reminder_hours: list[float] = Field(default=[24.0, 48.0], max_length=6)
+    return_interview_due_hours: float = Field(default=72.0, gt=0, le=14 * 24)
+
+    @model_validator(mode="after")
+    def _reminders_before_deadlines(self) -> AlertSettings:
+        for name, reminders, deadline in (
+            (
+                "occurrence_reminder_hours",
+                self.occurrence_reminder_hours,
+                self.occurrence_deadline_hours,
+            ),
+            (
+                "return_interview_reminder_hours",
+                self.return_interview_reminder_hours,
+                self.return_interview_due_hours,
+            ),
+        ):
+            if any(not 0 < h < deadline for h in reminders):
+                raise ValueError(f"{name}: each reminder must come after 0 and before the deadline")
+            if len(set(reminders)) != len(reminders):
+                raise ValueError(f"{name}: the same reminder twice")
+        return self
 
     @field_validator("visibility")
     @classmethod
@@ -162,6 +206,25 @@ class AlertSettings(_Section):
                 RiskLevel.HIGH: self.radius_km_high,
             },
             visibility=visibility_table(self.visibility),
+            police_deadline={
+                RiskLevel.LOW: timedelta(minutes=self.police_deadline_minutes_low),
+                RiskLevel.MEDIUM: timedelta(minutes=self.police_deadline_minutes_medium),
+                RiskLevel.HIGH: timedelta(minutes=self.police_deadline_minutes_high),
+            },
+            police_repeat=timedelta(minutes=self.police_repeat_minutes),
+            status_check_every={
+                RiskLevel.LOW: timedelta(hours=self.status_check_hours_low),
+                RiskLevel.MEDIUM: timedelta(hours=self.status_check_hours_medium),
+                RiskLevel.HIGH: timedelta(hours=self.status_check_hours_high),
+            },
+            occurrence_reminders=tuple(
+                timedelta(hours=h) for h in sorted(self.occurrence_reminder_hours)
+            ),
+            occurrence_deadline=timedelta(hours=self.occurrence_deadline_hours),
+            return_interview_reminders=tuple(
+                timedelta(hours=h) for h in sorted(self.return_interview_reminder_hours)
+            ),
+            return_interview_due=timedelta(hours=self.return_interview_due_hours),
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bot.domain.incidents import Incident
 from bot.domain.tasks import Task, TaskStatus
 from bot.texts import esc
@@ -42,9 +44,17 @@ def _map(task: Task) -> str:
     return f" (map: {task.latitude:.5f}, {task.longitude:.5f})"
 
 
-def announcement(incident: Incident, task: Task, holder: str | None) -> str:
+def _due(task: Task, zone: ZoneInfo | None) -> str:
+    if task.due_at is None or zone is None:
+        return ""
+    return "\nDue by: " + task.due_at.astimezone(zone).strftime("%a %d %b, %H:%M")
+
+
+def announcement(
+    incident: Incident, task: Task, holder: str | None, zone: ZoneInfo | None = None
+) -> str:
     head = f"<b>Task #{task.id}</b> for alert {esc(incident.code)}\n{esc(task.title)}"
-    body = head + _place(task) + _map(task)
+    body = head + _place(task) + _map(task) + _due(task, zone)
     if task.status is TaskStatus.OPEN:
         return body + "\n\nOpen: can you take it?"
     if task.status is TaskStatus.CLAIMED:
@@ -54,11 +64,12 @@ def announcement(incident: Incident, task: Task, holder: str | None) -> str:
     return body + "\n\nCancelled: nothing more to do."
 
 
-def yours(incident: Incident, task: Task) -> str:
+def yours(incident: Incident, task: Task, zone: ZoneInfo | None = None) -> str:
     return (
         f"<b>Task #{task.id} is yours</b> (alert {esc(incident.code)})\n{esc(task.title)}"
         + _place(task)
         + _map(task)
+        + _due(task, zone)
         + f"\n\nAdd what you find with /note {task.id} ... and press Done when finished."
     )
 

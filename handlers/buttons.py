@@ -16,12 +16,14 @@ from bot.services.acknowledgements import AckOutcome
 from bot.services.actions import parse_callback_data
 from bot.services.alerts import VetOutcome
 from bot.services.context import ServiceContext
+from bot.services.followups import FollowupOutcome
 from bot.services.forms import FormCancelled, FormDone, FormPrompt
 from bot.services.invites import CreatedInvite
 from bot.services.members import Decision
 from bot.services.profiles import ProfileView
 from bot.services.registration import Prompt
 from bot.services.tasks import TaskOutcome
+from handlers import followups as followup_handlers
 from handlers import forms as form_handlers
 from handlers import tasks as task_handlers
 from handlers.registration import send_prompt
@@ -106,6 +108,8 @@ async def _render(
         return "Sent to you privately. Your view is recorded."
     if isinstance(outcome, TaskOutcome | AckOutcome):
         return await task_handlers.render(ctx, chat_id, outcome)
+    if isinstance(outcome, FollowupOutcome):
+        return followup_handlers.toast(outcome)
     return None
 
 

@@ -189,6 +189,8 @@ def to_incident(row: IncidentRow) -> Incident:
         resolved_at=row.resolved_at,
         outcome=Outcome(row.outcome) if row.outcome else None,
         is_drill=row.is_drill,
+        occurrence_reported_at=row.occurrence_reported_at,
+        occurrence_reported_by=row.occurrence_reported_by,
     )
 
 
@@ -324,6 +326,29 @@ class SqlIncidents:
                 IncidentRow.status.in_([IncidentStatus.PENDING.value, IncidentStatus.ACTIVE.value]),
             )
             .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return _count(result) == 1
+
+    async def record_police_report(self, incident_id: int, *, number: str) -> bool:
+        """Police were told, under this report number. Not a new version: the number is
+        not part of what was vetted (``SENT_FIELDS``), so an approval still holds."""
+        result = await self.s.execute(
+            update(IncidentRow)
+            .where(IncidentRow.id == incident_id)
+            .values(police_told=True, police_report_number=number)
+            .execution_options(synchronize_session=False)
+        )
+        return _count(result) == 1
+
+    async def record_occurrence_report(
+        self, incident_id: int, *, by_member_id: int, at: datetime
+    ) -> bool:
+        """Mark the serious-occurrence report filed; False if someone already did."""
+        result = await self.s.execute(
+            update(IncidentRow)
+            .where(IncidentRow.id == incident_id, IncidentRow.occurrence_reported_at.is_(None))
+            .values(occurrence_reported_at=at, occurrence_reported_by=by_member_id)
             .execution_options(synchronize_session=False)
         )
         return _count(result) == 1

@@ -261,6 +261,9 @@ class IncidentRow(Base):
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str | None] = mapped_column(String(30))
+    # The residence's serious-occurrence report, marked filed (the first press wins).
+    occurrence_reported_at: Mapped[datetime | None]
+    occurrence_reported_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class FormRow(Base):

@@ -71,6 +71,7 @@ class SqlTasks:
         latitude: float | None = None,
         longitude: float | None = None,
         location_label: str | None = None,
+        due_at: datetime | None = None,
     ) -> Task:
         row = TaskRow(
             incident_id=incident_id,
@@ -80,6 +81,7 @@ class SqlTasks:
             latitude=latitude,
             longitude=longitude,
             location_label=location_label,
+            due_at=due_at,
             notes=[],
             created_by=created_by,
             created_at=at,
@@ -119,6 +121,20 @@ class SqlTasks:
         rows = (
             await self.s.execute(
                 query.order_by(TaskRow.id).execution_options(populate_existing=True)
+            )
+        ).scalars()
+        return [to_task(r) for r in rows]
+
+    async def list_live_with_templates(self, templates: Sequence[str]) -> list[Task]:
+        rows = (
+            await self.s.execute(
+                select(TaskRow)
+                .where(
+                    TaskRow.template.in_(list(templates)),
+                    TaskRow.status.in_([TaskStatus.OPEN.value, TaskStatus.CLAIMED.value]),
+                )
+                .order_by(TaskRow.id)
+                .execution_options(populate_existing=True)
             )
         ).scalars()
         return [to_task(r) for r in rows]

@@ -139,3 +139,24 @@ class SqlTimers:
             .execution_options(synchronize_session=False)
         )
         return _count(result) == 1
+
+    async def reschedule(self, key: str, *, due_at: datetime) -> bool:
+        result = await self.s.execute(
+            update(TimerRow)
+            .where(TimerRow.key == key, _waiting())
+            .values(due_at=due_at)
+            .execution_options(synchronize_session=False)
+        )
+        return _count(result) == 1
+
+    async def latest(self, incident_id: int, kind: str) -> Timer | None:
+        row = (
+            await self.s.execute(
+                select(TimerRow)
+                .where(TimerRow.incident_id == incident_id, TimerRow.kind == kind)
+                .order_by(TimerRow.id.desc())
+                .limit(1)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        return to_timer(row) if row else None

@@ -149,6 +149,8 @@ class Incident:
     resolved_at: datetime | None = None
     outcome: Outcome | None = None
     is_drill: bool = False
+    occurrence_reported_at: datetime | None = None
+    occurrence_reported_by: int | None = None
 
     @property
     def has_point(self) -> bool:
@@ -164,7 +166,10 @@ class Incident:
         return self.approved_version == self.version and self.approved_hash == self.content_hash
 
 
-# Fields whose change needs a fresh approval before anything is sent again.
+# Fields whose change needs a fresh approval before anything is sent again: who the
+# alert reaches and what it says about the youth. The police report number is not one
+# of them: it is recorded after the fact (/police) and must not send an active alert
+# back to vetting (migration 0009 recomputed the stored hashes without it).
 SENT_FIELDS = (
     "youth_id",
     "subject_name",
@@ -178,7 +183,6 @@ SENT_FIELDS = (
     "circumstances",
     "photo_file_id",
     "risk_level",
-    "police_report_number",
     "reach_radius_km",
     "extra_org_ids",
 )

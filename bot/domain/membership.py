@@ -184,12 +184,27 @@ _VETTERS = ("invite", "members", "suspend", "reinstate", "remove", "orgs")
 _TASKS = ("tasks", "mytasks", "note")
 _TASK_MANAGERS = (*_TASKS, "newtask", "acks")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.RESIDENCE_STAFF: (*_EVERYONE, *_KEEPERS, *_TASKS),
+    Role.RESIDENCE_STAFF: (*_EVERYONE, *_KEEPERS, *_TASKS, "police"),
     Role.RESPONDER: (*_EVERYONE, *_TASKS),
-    Role.POLICE: (*_EVERYONE, *_TASKS),
+    Role.POLICE: (*_EVERYONE, *_TASKS, "police"),
     Role.CHILD_PROTECTION: (*_EVERYONE, *_TASKS),
-    Role.COORDINATOR: (*_EVERYONE, *_KEEPERS, "moveyouth", *_VETTERS, *_TASK_MANAGERS),
-    Role.ADMIN: (*_EVERYONE, *_KEEPERS, "moveyouth", *_VETTERS, "neworg", *_TASK_MANAGERS),
+    Role.COORDINATOR: (
+        *_EVERYONE,
+        *_KEEPERS,
+        "moveyouth",
+        *_VETTERS,
+        *_TASK_MANAGERS,
+        "police",
+    ),
+    Role.ADMIN: (
+        *_EVERYONE,
+        *_KEEPERS,
+        "moveyouth",
+        *_VETTERS,
+        "neworg",
+        *_TASK_MANAGERS,
+        "police",
+    ),
 }
 
 

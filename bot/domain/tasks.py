@@ -80,6 +80,15 @@ class TaskTemplate:
 
 TITLE_MAX = 200
 
+RETURN_INTERVIEW = "return_interview"
+# Tasks that outlive the search: created when the youth is found, workable on the
+# resolved incident, and offered only to the residence's staff and the coordinators.
+FOLLOWUP_TEMPLATES = frozenset({RETURN_INTERVIEW})
+
+
+def is_followup(task: Task) -> bool:
+    return task.template in FOLLOWUP_TEMPLATES
+
 
 def templates_for(
     incident: Incident, places: Sequence[Place], risk: RiskLevel

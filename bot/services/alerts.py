@@ -232,6 +232,8 @@ async def submit(
     )
     await send_vetting_cards(uow, ctx, incident)
     await timers.schedule_vetting_escalations(uow, ctx, incident.id)
+    if not incident.police_report_number:
+        await timers.schedule_police_reminders(uow, ctx, incident)
     return incident
 
 

@@ -20,6 +20,7 @@ from bot.services import (
     actions,
     alerts,
     fanout,
+    followups,
     forms,
     history,
     invites,
@@ -31,6 +32,7 @@ from bot.services import (
 from bot.services.acknowledgements import AckOutcome, acknowledge
 from bot.services.alerts import VetOutcome
 from bot.services.context import ServiceContext
+from bot.services.followups import FollowupOutcome
 from bot.services.forms import FormReply
 from bot.services.invites import CreatedInvite
 from bot.services.members import Decision
@@ -62,6 +64,7 @@ Outcome = (
     | SensitiveSent
     | TaskOutcome
     | AckOutcome
+    | FollowupOutcome
 )
 
 VETTING: dict[str, Callable[..., Coroutine[Any, Any, VetOutcome]]] = {
@@ -151,6 +154,8 @@ async def _dispatch(
         )
     if record.action in TASKS:
         return await TASKS[record.action](uow, ctx, actor=actor, payload=record.payload)
+    if record.action in followups.BUTTONS:
+        return await followups.BUTTONS[record.action](uow, ctx, actor=actor, payload=record.payload)
     if record.action == "alert.ack":
         return await acknowledge(
             uow,

@@ -60,6 +60,30 @@ class AlertPolicy:
     task_reannounce_after: timedelta = timedelta(minutes=15)
     task_unclaimed_after: timedelta = timedelta(minutes=30)
     escalate_admins_after: timedelta = timedelta(minutes=10)
+    # Follow-ups (bot.services.followups). Police not told (no report number) by the
+    # risk level's deadline after the alert was raised: remind, then every police_repeat.
+    police_deadline: dict[RiskLevel, timedelta] = field(
+        default_factory=lambda: {
+            RiskLevel.HIGH: timedelta(0),
+            RiskLevel.MEDIUM: timedelta(minutes=60),
+            RiskLevel.LOW: timedelta(minutes=240),
+        }
+    )
+    police_repeat: timedelta = timedelta(minutes=30)
+    # While an alert is active, ask its coordinator to confirm the risk and reach this often.
+    status_check_every: dict[RiskLevel, timedelta] = field(
+        default_factory=lambda: {
+            RiskLevel.HIGH: timedelta(hours=2),
+            RiskLevel.MEDIUM: timedelta(hours=6),
+            RiskLevel.LOW: timedelta(hours=6),
+        }
+    )
+    # The residence's serious-occurrence report: reminders, then the deadline (from raising).
+    occurrence_reminders: tuple[timedelta, ...] = (timedelta(hours=12), timedelta(hours=23))
+    occurrence_deadline: timedelta = timedelta(hours=24)
+    # The return interview after the youth is found: reminders, then the deadline.
+    return_interview_reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=48))
+    return_interview_due: timedelta = timedelta(hours=72)
 
 
 class RecentReplies:

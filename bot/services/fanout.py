@@ -30,6 +30,8 @@ ALERT_KINDS = (
     "task",
     "task_holder",
     "task_done",
+    "police_reminder",
+    "status_check",
 )
 
 

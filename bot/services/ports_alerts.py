@@ -62,6 +62,15 @@ class IncidentRepo(Protocol):
     async def resolve(
         self, incident_id: int, *, by_member_id: int, outcome: str, at: datetime
     ) -> bool: ...
+    async def record_police_report(self, incident_id: int, *, number: str) -> bool:
+        """Police told, under this report number; no new version (not vetted content)."""
+        ...
+
+    async def record_occurrence_report(
+        self, incident_id: int, *, by_member_id: int, at: datetime
+    ) -> bool:
+        """Mark the serious-occurrence report filed; False if it already was."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +132,17 @@ class TaskRepo(Protocol):
         latitude: float | None = None,
         longitude: float | None = None,
         location_label: str | None = None,
+        due_at: datetime | None = None,
     ) -> Task: ...
     async def get(self, task_id: int) -> Task | None: ...
     async def list_for_incident(self, incident_id: int) -> list[Task]: ...
     async def list_for_holder(
         self, member_id: int, *, statuses: Sequence[TaskStatus] | None = None
     ) -> list[Task]: ...
+    async def list_live_with_templates(self, templates: Sequence[str]) -> list[Task]:
+        """Open or claimed tasks made from these templates, on any incident."""
+        ...
+
     async def claim(self, task_id: int, member_id: int, at: datetime) -> bool:
         """OPEN -> CLAIMED by ``member_id``; exactly one concurrent claimer gets True."""
         ...
@@ -209,4 +223,12 @@ class TimerRepo(Protocol):
 
     async def finish(self, timer_id: int, *, at: datetime) -> bool:
         """Mark one waiting timer fired without running it (a handler that keeps failing)."""
+        ...
+
+    async def reschedule(self, key: str, *, due_at: datetime) -> bool:
+        """Move a waiting timer to a new deadline; False if it is not waiting."""
+        ...
+
+    async def latest(self, incident_id: int, kind: str) -> Timer | None:
+        """The most recently armed timer of this kind for the incident (any state)."""
         ...

@@ -168,6 +168,10 @@ async def resolve(
             "notified": result.notified,
         },
     )
+    from bot.services import followups  # followups -> tasks -> resolution
+
+    # After the retraction, so the return interview's messages are not pulled back.
+    await followups.after_found(uow, ctx, actor=actor, incident=resolved)
     return result
 
 

@@ -1,6 +1,10 @@
 """Tasks on an active incident: create (from templates or freely), claim, release,
 note, complete, reassign, cancel, and the lists behind /tasks and /mytasks.
 
+Follow-up tasks (the return interview, created when the youth is found) outlive the
+search: they stay workable on the resolved incident, and they are offered only to the
+residence's staff and the coordinators, never to everyone the alert reached.
+
 A claim is one conditional update (exactly one winner); every other move is
 conditional on the status and holder the actor saw, so a stale button changes
 nothing (:class:`StaleAction`). Every change is on the timeline and every
@@ -10,20 +14,25 @@ announcement of a task is edited so that everyone sees who holds it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from bot import texts_tasks
+from bot import texts_followups, texts_tasks
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleAction
+from bot.domain.followups import first_name
 from bot.domain.incidents import Incident, IncidentStatus
 from bot.domain.membership import Member, MemberStatus, Role
 from bot.domain.outgoing import Button, Keyboard, Outgoing, Priority
 from bot.domain.tasks import (
+    FOLLOWUP_TEMPLATES,
     LIVE_STATUSES,
+    RETURN_INTERVIEW,
     TITLE_MAX,
     Task,
     TaskStatus,
     TaskTemplate,
     check_transition,
+    is_followup,
     templates_for,
 )
 from bot.services import access, actions, fanout, history, timers
@@ -82,18 +91,56 @@ async def _active_incident(uow: UnitOfWork, incident_id: int) -> Incident:
     return incident
 
 
+async def _incident_of(uow: UnitOfWork, task: Task) -> Incident:
+    """The task's incident, if work on the task can go on: an active alert, or for a
+    follow-up task also a resolved one."""
+    incident = await uow.incidents.get(task.incident_id)
+    if incident is None:
+        raise NotFound("incident")
+    if not _workable(incident, task):
+        raise StaleAction("the alert is no longer active")
+    return incident
+
+
+def _workable(incident: Incident, task: Task) -> bool:
+    if incident.status is IncidentStatus.ACTIVE:
+        return True
+    return is_followup(task) and incident.status is IncidentStatus.RESOLVED
+
+
+async def audience(
+    uow: UnitOfWork, ctx: ServiceContext, incident: Incident, task: Task | None = None
+) -> list[Member]:
+    """Who a task is offered to: everyone the alert reaches; for a follow-up task only
+    the staff of the youth's residence and the coordinators (the search is over)."""
+    if task is None or not is_followup(task):
+        return await fanout.recipients(uow, ctx, incident)
+    from bot.services import followups
+
+    return await followups.residence_and_coordinators(uow, incident)
+
+
 async def is_recipient(
-    uow: UnitOfWork, ctx: ServiceContext, member: Member, incident: Incident
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    member: Member,
+    incident: Incident,
+    task: Task | None = None,
 ) -> bool:
-    return any(m.id == member.id for m in await fanout.recipients(uow, ctx, incident))
+    return any(m.id == member.id for m in await audience(uow, ctx, incident, task))
 
 
 async def _require_reach(
-    uow: UnitOfWork, ctx: ServiceContext, member: Member, incident: Incident
+    uow: UnitOfWork, ctx: ServiceContext, member: Member, incident: Incident, task: Task
 ) -> None:
-    if _may_manage(member, incident) or await is_recipient(uow, ctx, member, incident):
+    if _may_manage(member, incident) or await is_recipient(uow, ctx, member, incident, task):
         return
     raise NotAllowed("not a recipient of this alert")
+
+
+def _kind(task: Task, kind: str) -> str:
+    """Follow-up task messages are not search messages: /found must not pull them back."""
+    return "followup_task" if is_followup(task) else kind
 
 
 async def _task(uow: UnitOfWork, task_id: int) -> Task:
@@ -166,7 +213,13 @@ async def create(
 
 
 async def _create(
-    uow: UnitOfWork, ctx: ServiceContext, actor: Member, incident: Incident, t: TaskTemplate
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    actor: Member,
+    incident: Incident,
+    t: TaskTemplate,
+    *,
+    due_at: datetime | None = None,
 ) -> Task:
     task = await uow.tasks.add(
         incident_id=incident.id,
@@ -177,27 +230,49 @@ async def _create(
         latitude=t.latitude,
         longitude=t.longitude,
         location_label=t.location_label,
+        due_at=due_at,
     )
     await _record(uow, ctx, "task.created", task, actor, template=t.key)
     await _announce(uow, ctx, incident, task)
-    await timers.schedule_task_timers(uow, ctx, task_id=task.id, incident_id=incident.id)
+    if is_followup(task):
+        await timers.schedule_return_interview_timers(
+            uow, ctx, task_id=task.id, incident_id=incident.id, due_at=due_at or ctx.clock.now()
+        )
+    else:
+        await timers.schedule_task_timers(uow, ctx, task_id=task.id, incident_id=incident.id)
     return task
 
 
+async def create_return_interview(
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, incident: Incident
+) -> Task:
+    """The youth is found: a return interview is due within ``return_interview_due``."""
+    youth = await uow.youth.get(incident.youth_id) if incident.youth_id else None
+    title = texts_followups.return_interview_title(first_name(incident, youth))
+    return await _create(
+        uow,
+        ctx,
+        actor,
+        incident,
+        TaskTemplate(title[:TITLE_MAX], RETURN_INTERVIEW),
+        due_at=ctx.clock.now() + ctx.alerts.return_interview_due,
+    )
+
+
 async def _announce(uow: UnitOfWork, ctx: ServiceContext, incident: Incident, task: Task) -> None:
-    """Offer the task to everyone the alert reaches (again, when nobody took it)."""
+    """Offer the task to everyone it is for (again, when nobody took it)."""
     claim = await _claim_button(uow, ctx, task)
     now = ctx.clock.now()
-    for member in await fanout.recipients(uow, ctx, incident):
+    for member in await audience(uow, ctx, incident, task):
         await uow.outbox.add(
             Outgoing.text(
                 member.telegram_id,
-                texts_tasks.announcement(incident, task, None),
+                texts_tasks.announcement(incident, task, None, ctx.zone),
                 keyboard=((claim,),),
                 protect_content=True,
                 priority=Priority.NOTICE,
                 recipient_member_id=member.id,
-                kind="task",
+                kind=_kind(task, "task"),
                 ref=f"task:{task.id}",
                 incident_id=incident.id,
             ),
@@ -270,7 +345,7 @@ async def _refresh_announcements(
 ) -> None:
     """Edit every delivered announcement of the task to show its current state."""
     holder = await _name(uow, task.holder_member_id) if task.holder_member_id else None
-    text = texts_tasks.announcement(incident, task, holder)
+    text = texts_tasks.announcement(incident, task, holder, ctx.zone)
     keyboard: Keyboard = ()
     if task.status is TaskStatus.OPEN:
         keyboard = ((await _claim_button(uow, ctx, task),),)
@@ -298,12 +373,12 @@ async def _holder_controls(
     await uow.outbox.add(
         Outgoing.text(
             holder.telegram_id,
-            texts_tasks.yours(incident, task),
+            texts_tasks.yours(incident, task, ctx.zone),
             keyboard=await controls(uow, ctx, task, holder),
             protect_content=True,
             priority=Priority.NOTICE,
             recipient_member_id=holder.id,
-            kind="task_holder",
+            kind=_kind(task, "task_holder"),
             ref=f"task_holder:{task.id}",
             incident_id=incident.id,
         ),
@@ -342,8 +417,8 @@ async def claim(
     uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, task_id: int
 ) -> TaskOutcome:
     task = await _task(uow, task_id)
-    incident = await _active_incident(uow, task.incident_id)
-    await _require_reach(uow, ctx, actor, incident)
+    incident = await _incident_of(uow, task)
+    await _require_reach(uow, ctx, actor, incident, task)
     if task.holder_member_id == actor.id and task.status is TaskStatus.CLAIMED:
         return TaskOutcome("claimed", task=task, holder_name=actor.name)
     if not await uow.tasks.claim(task.id, actor.id, ctx.clock.now()):
@@ -373,11 +448,12 @@ async def release(
     if task.holder_member_id != actor.id:
         raise NotAllowed("only the holder can release a task")
     check_transition(task.status, TaskStatus.OPEN)
-    incident = await _active_incident(uow, task.incident_id)
+    incident = await _incident_of(uow, task)
     if not await uow.tasks.release(task.id, actor.id):
         raise StaleAction("the task has changed hands")
     task = await _task(uow, task.id)
-    await timers.schedule_task_timers(uow, ctx, task_id=task.id, incident_id=incident.id)
+    if not is_followup(task):  # a follow-up's own reminders keep running
+        await timers.schedule_task_timers(uow, ctx, task_id=task.id, incident_id=incident.id)
     await _record(uow, ctx, "task.released", task, actor)
     await _refresh_announcements(uow, ctx, incident, task)
     return TaskOutcome("released", task=task)
@@ -415,10 +491,11 @@ async def complete(
     if outcome not in OUTCOME_LABELS:
         raise InvalidInput("unknown outcome")
     check_transition(task.status, TaskStatus.DONE)
-    incident = await _active_incident(uow, task.incident_id)
+    incident = await _incident_of(uow, task)
     if not await uow.tasks.complete(task.id, actor.id, outcome=outcome, at=ctx.clock.now()):
         raise StaleAction("the task has changed hands")
     task = await _task(uow, task.id)
+    await timers.cancel_return_interview_timers(uow, ctx, task_id=task.id)
     await _record(uow, ctx, "task.completed", task, actor, outcome=outcome)
     await _refresh_announcements(uow, ctx, incident, task)
     await _tell_managers(uow, ctx, incident, task, actor)
@@ -439,7 +516,7 @@ async def _tell_managers(
             protect_content=True,
             priority=Priority.NOTICE,
             recipient_member_id=approver.id,
-            kind="task_done",
+            kind=_kind(task, "task_done"),
             incident_id=incident.id,
         ),
         at=ctx.clock.now(),
@@ -483,7 +560,7 @@ async def reassign_menu(
     uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
 ) -> TaskOutcome:
     task = await _task(uow, int(payload["task"]))
-    incident = await _active_incident(uow, task.incident_id)
+    incident = await _incident_of(uow, task)
     if not _may_manage(actor, incident):
         raise NotAllowed("only coordinators reassign tasks")
     if not task.is_live:
@@ -502,7 +579,7 @@ async def reassign_menu(
             },
             audience_telegram_id=actor.telegram_id,
         )
-        for m in await fanout.recipients(uow, ctx, incident)
+        for m in await audience(uow, ctx, incident, task)
         if m.id != task.holder_member_id
     ]
     return TaskOutcome("reassign_menu", task=task, choices=choices)
@@ -513,7 +590,7 @@ async def _as_drawn(
 ) -> tuple[Task, Incident, TaskStatus, int | None]:
     """A coordinator's button on a task: the task must still be as the button showed it."""
     task = await _task(uow, int(payload["task"]))
-    incident = await _active_incident(uow, task.incident_id)
+    incident = await _incident_of(uow, task)
     if not _may_manage(actor, incident):
         raise NotAllowed(f"only coordinators {verb} tasks")
     expected_status = TaskStatus(payload["status"])
@@ -530,7 +607,7 @@ async def reassign(
         uow, actor, payload, "reassign"
     )
     new = await uow.members.get(int(payload["member"]))
-    if new is None or not await is_recipient(uow, ctx, new, incident):
+    if new is None or not await is_recipient(uow, ctx, new, incident, task):
         raise NotAllowed("they are not a recipient of this alert")
     check_transition(task.status, TaskStatus.CLAIMED)
     if not await uow.tasks.reassign(
@@ -564,6 +641,7 @@ async def cancel(
         raise StaleAction("the task has changed")
     task = await _task(uow, task.id)
     await timers.cancel_task_timers(uow, ctx, task_id=task.id)
+    await timers.cancel_return_interview_timers(uow, ctx, task_id=task.id)
     await _record(uow, ctx, "task.cancelled", task, actor)
     await _refresh_announcements(uow, ctx, incident, task)
     return TaskOutcome("cancelled", task=task)
@@ -577,7 +655,30 @@ async def _incidents_for(uow: UnitOfWork, ctx: ServiceContext, member: Member) -
     for incident in await uow.incidents.list(statuses=[IncidentStatus.ACTIVE]):
         if may_handle(member, incident) or await is_recipient(uow, ctx, member, incident):
             out.append(incident)
-    return out
+    return out + await _resolved_with_followups(uow, ctx, member)
+
+
+async def _resolved_with_followups(
+    uow: UnitOfWork, ctx: ServiceContext, member: Member
+) -> list[Incident]:
+    """Resolved incidents with a live follow-up task this member may work on."""
+    out: dict[int, Incident] = {}
+    for task in await uow.tasks.list_live_with_templates(sorted(FOLLOWUP_TEMPLATES)):
+        if task.incident_id in out:
+            continue
+        incident = await uow.incidents.get(task.incident_id)
+        if incident is None or incident.status is not IncidentStatus.RESOLVED:
+            continue
+        if may_handle(member, incident) or await is_recipient(uow, ctx, member, incident, task):
+            out[incident.id] = incident
+    return list(out.values())
+
+
+def _shown(incident: Incident, found: list[Task]) -> list[Task]:
+    """A resolved incident lists only its follow-up tasks: the search ones are over."""
+    if incident.status is IncidentStatus.ACTIVE:
+        return found
+    return [t for t in found if is_followup(t)]
 
 
 async def _pick(
@@ -601,7 +702,7 @@ async def overview(
         member = await access.require_command(uow, telegram_id=telegram_id, command="tasks")
         out = []
         for incident in await _pick(uow, ctx, member, code):
-            found = await uow.tasks.list_for_incident(incident.id)
+            found = _shown(incident, await uow.tasks.list_for_incident(incident.id))
             names = {
                 t.holder_member_id: await _name(uow, t.holder_member_id)
                 for t in found
@@ -666,7 +767,7 @@ async def mine(ctx: ServiceContext, *, telegram_id: int) -> list[tuple[Task, Inc
         out = []
         for task in await uow.tasks.list_for_holder(member.id, statuses=list(LIVE_STATUSES)):
             incident = await uow.incidents.get(task.incident_id)
-            if incident is None or incident.status is not IncidentStatus.ACTIVE:
+            if incident is None or not _workable(incident, task):
                 continue
             out.append((task, incident, await controls(uow, ctx, task, member)))
         await uow.commit()

@@ -7,7 +7,12 @@ claim (a conditional UPDATE) and everything its handler writes (outbox notices,
 timeline events) commit together or not at all, so a crash half-way leaves the timer
 due for the next tick, and one failing handler cannot undo or block the others.
 
-Handlers for each kind live with their use case (``bot.services.escalation``).
+Handlers for each kind live with their use case (``bot.services.escalation``,
+``bot.services.tasks``, ``bot.services.followups``).
+
+A timer that repeats (police reminders, status checks) arms its successor under a new
+key, ``kind:incident:sequence``, in the same transaction as its own firing: each one
+still fires once, and a crash can neither lose the chain nor fork it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.domain.incidents import Incident
 from bot.services import history
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
@@ -30,6 +36,16 @@ VETTING_ESCALATIONS = (ESCALATE_AREA, ESCALATE_ADMINS)
 TASK_REANNOUNCE = "task.reannounce"
 TASK_UNCLAIMED = "task.unclaimed"
 TASK_TIMERS = (TASK_REANNOUNCE, TASK_UNCLAIMED)
+POLICE_REMINDER = "followup.police"
+STATUS_CHECK = "followup.status_check"
+OCCURRENCE_REMINDER = "followup.occurrence"
+OCCURRENCE_OVERDUE = "followup.occurrence_overdue"
+OCCURRENCE_TIMERS = (OCCURRENCE_REMINDER, OCCURRENCE_OVERDUE)
+RETURN_REMINDER = "followup.return_interview"
+RETURN_OVERDUE = "followup.return_interview_overdue"
+# What stops when an alert is closed (rejected or resolved). The serious-occurrence
+# report does not: it is owed for the missing episode whatever its outcome.
+SEARCH_FOLLOWUPS = (POLICE_REMINDER, STATUS_CHECK)
 
 Handler = Callable[[UnitOfWork, ServiceContext, Timer], Awaitable[None]]
 
@@ -121,10 +137,149 @@ async def cancel_task_timers(uow: UnitOfWork, ctx: ServiceContext, *, task_id: i
         await cancel(uow, ctx, key=key_for(kind, task_id))
 
 
-def default_handlers() -> dict[str, Handler]:
-    from bot.services import escalation, tasks
+def sequence_key(kind: str, owner_id: int, seq: int) -> str:
+    """One link of a chain of timers (an incident's or a task's): each its own key."""
+    return f"{kind}:{owner_id}:{seq}"
 
-    return {**escalation.HANDLERS, **tasks.TIMER_HANDLERS}
+
+async def schedule_police_reminders(
+    uow: UnitOfWork, ctx: ServiceContext, incident: Incident
+) -> None:
+    """No report number yet: remind at the risk level's deadline after raising."""
+    await schedule(
+        uow,
+        ctx,
+        kind=POLICE_REMINDER,
+        key=sequence_key(POLICE_REMINDER, incident.id, 1),
+        due_at=incident.created_at + ctx.alerts.police_deadline[incident.risk_level],
+        incident_id=incident.id,
+        payload={"seq": 1},
+    )
+
+
+async def next_police_reminder(
+    uow: UnitOfWork, ctx: ServiceContext, incident: Incident, *, after_seq: int
+) -> None:
+    seq = after_seq + 1
+    await schedule(
+        uow,
+        ctx,
+        kind=POLICE_REMINDER,
+        key=sequence_key(POLICE_REMINDER, incident.id, seq),
+        after=ctx.alerts.police_repeat,
+        incident_id=incident.id,
+        payload={"seq": seq},
+    )
+
+
+async def follow_police_deadline(uow: UnitOfWork, ctx: ServiceContext, incident: Incident) -> bool:
+    """The risk changed: a first reminder still waiting moves to the new level's deadline."""
+    return await uow.timers.reschedule(
+        sequence_key(POLICE_REMINDER, incident.id, 1),
+        due_at=incident.created_at + ctx.alerts.police_deadline[incident.risk_level],
+    )
+
+
+async def restart_status_checks(uow: UnitOfWork, ctx: ServiceContext, incident: Incident) -> None:
+    """The next status check comes one interval (for the current risk) from now."""
+    await uow.timers.cancel_for_incident(incident.id, kinds=(STATUS_CHECK,), at=ctx.clock.now())
+    latest = await uow.timers.latest(incident.id, STATUS_CHECK)
+    await next_status_check(
+        uow, ctx, incident, after_seq=int(latest.payload.get("seq", 0)) if latest else 0
+    )
+
+
+async def next_status_check(
+    uow: UnitOfWork, ctx: ServiceContext, incident: Incident, *, after_seq: int
+) -> None:
+    seq = after_seq + 1
+    await schedule(
+        uow,
+        ctx,
+        kind=STATUS_CHECK,
+        key=sequence_key(STATUS_CHECK, incident.id, seq),
+        after=ctx.alerts.status_check_every[incident.risk_level],
+        incident_id=incident.id,
+        payload={"seq": seq},
+    )
+
+
+async def cancel_search_followups(uow: UnitOfWork, ctx: ServiceContext, incident_id: int) -> int:
+    return await uow.timers.cancel_for_incident(
+        incident_id, kinds=SEARCH_FOLLOWUPS, at=ctx.clock.now()
+    )
+
+
+async def schedule_occurrence_reminders(
+    uow: UnitOfWork, ctx: ServiceContext, incident: Incident
+) -> None:
+    """Reminders to file the serious-occurrence report, then the deadline, from raising."""
+    deadline = incident.created_at + ctx.alerts.occurrence_deadline
+    for n, after in enumerate(ctx.alerts.occurrence_reminders, start=1):
+        await schedule(
+            uow,
+            ctx,
+            kind=OCCURRENCE_REMINDER,
+            key=sequence_key(OCCURRENCE_REMINDER, incident.id, n),
+            due_at=incident.created_at + after,
+            incident_id=incident.id,
+            payload={"n": n, "deadline": deadline.isoformat()},
+        )
+    await schedule(
+        uow,
+        ctx,
+        kind=OCCURRENCE_OVERDUE,
+        key=key_for(OCCURRENCE_OVERDUE, incident.id),
+        due_at=deadline,
+        incident_id=incident.id,
+        payload={"deadline": deadline.isoformat()},
+    )
+
+
+async def cancel_occurrence_timers(uow: UnitOfWork, ctx: ServiceContext, incident_id: int) -> int:
+    return await uow.timers.cancel_for_incident(
+        incident_id, kinds=OCCURRENCE_TIMERS, at=ctx.clock.now()
+    )
+
+
+async def schedule_return_interview_timers(
+    uow: UnitOfWork, ctx: ServiceContext, *, task_id: int, incident_id: int, due_at: datetime
+) -> None:
+    """Reminders while the return interview is not done, then an overdue notice."""
+    start = ctx.clock.now()
+    for n, after in enumerate(ctx.alerts.return_interview_reminders, start=1):
+        await schedule(
+            uow,
+            ctx,
+            kind=RETURN_REMINDER,
+            key=sequence_key(RETURN_REMINDER, task_id, n),
+            due_at=start + after,
+            incident_id=incident_id,
+            subject_id=task_id,
+            payload={"n": n},
+        )
+    await schedule(
+        uow,
+        ctx,
+        kind=RETURN_OVERDUE,
+        key=key_for(RETURN_OVERDUE, task_id),
+        due_at=due_at,
+        incident_id=incident_id,
+        subject_id=task_id,
+    )
+
+
+async def cancel_return_interview_timers(
+    uow: UnitOfWork, ctx: ServiceContext, *, task_id: int
+) -> None:
+    await cancel(uow, ctx, key=f"{RETURN_REMINDER}:{task_id}:", prefix=True)
+    await cancel(uow, ctx, key=key_for(RETURN_OVERDUE, task_id))
+
+
+def default_handlers() -> dict[str, Handler]:
+    from bot.services import escalation, followups, tasks
+
+    return {**escalation.HANDLERS, **tasks.TIMER_HANDLERS, **followups.TIMER_HANDLERS}
 
 
 async def fire_due(

@@ -185,6 +185,15 @@ async def approve(
     approved = await uow.incidents.get(incident.id)
     if approved is None:
         raise NotFound("incident")
+    # Status checks run a full interval (for the risk just approved) from each approval.
+    await timers.restart_status_checks(uow, ctx, approved)
+    if incident.approved_version is None:
+        # The serious-occurrence report is armed at the first approval, not at raising:
+        # a coordinator has then confirmed the youth is missing, so duplicates and false
+        # alarms rejected at vetting never nag the residence. Its deadline still counts
+        # from the raising (the residence knew from then); a re-approval after an edit
+        # arms nothing again.
+        await timers.schedule_occurrence_reminders(uow, ctx, approved)
     await history.record(
         uow,
         ctx,
@@ -254,6 +263,7 @@ async def reject(
     if not won:
         raise StaleAction("someone else acted on this alert first")
     await timers.cancel_vetting_escalations(uow, ctx, incident.id)
+    await timers.cancel_search_followups(uow, ctx, incident.id)
     await history.record(
         uow,
         ctx,
@@ -361,6 +371,7 @@ async def change_risk(
         action="incident.risk_changed",
         back_to_vetting=False,
     )
+    await timers.follow_police_deadline(uow, ctx, revised)
     return VetOutcome(revised, "risk")
 
 
