@@ -31,8 +31,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], ctx: Servic
     for handler in (
         *alerts.build(ctx),
         *tasks.build(ctx),
-        *members.build(ctx),
         *followups.build(ctx),
+        *members.build(ctx),  # last: it answers anything the others did not take
     ):
         application.add_handler(handler)
     application.add_error_handler(_error_handler(ctx))
