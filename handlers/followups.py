@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import texts_followups
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, InvalidInput
 from bot.services import followups
 from bot.services.context import ServiceContext
 from bot.services.followups import FollowupOutcome
@@ -26,8 +26,11 @@ def build(ctx: ServiceContext) -> list[BaseHandler[Update, ContextTypes.DEFAULT_
             outcome = await followups.record_police_report(
                 ctx, telegram_id=user.id, code=args[0], number=" ".join(args[1:])
             )
-        except DomainError as error:
+        except InvalidInput as error:
             await reply(ctx, user.id, explain(error) + "\n" + texts_followups.POLICE_USAGE)
+            return
+        except DomainError as error:
+            await reply(ctx, user.id, explain(error))
             return
         await reply(ctx, user.id, toast(outcome))
 

@@ -3,7 +3,7 @@ timer sends went through the outbox."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -11,7 +11,7 @@ from bot.domain.incidents import Incident
 from bot.emulator import EmuMessage
 from storage.models import OutboxRow
 from tests.e2e.conftest import Person, World
-from tests.e2e.test_alert_journey import Cast, add_profile, cast
+from tests.e2e.test_alert_journey import Cast, cast
 
 # Answers to the four risk questions (exploitation, danger, health, out of character).
 RISK_ANSWERS = {
@@ -22,8 +22,26 @@ RISK_ANSWERS = {
 
 
 async def staffed(world: World) -> Cast:
+    """The usual cast, and Jay's profile at Maple House (seeded directly: the /addyouth
+    form is proven in tests/e2e; these journeys start at /missing)."""
     c = await cast(world)
-    await add_profile(world, c.sam, canaries=False)
+    async with world.hw.ctx.uow() as uow:
+        sam = await uow.members.get_by_telegram_id(c.sam.user_id)
+        assert sam is not None
+        assert sam.org_id is not None
+        await uow.youth.add(
+            residence_org_id=sam.org_id,
+            created_by=sam.id,
+            at=world.clock.now(),
+            fields={
+                "legal_name": "Jordan Alexander Smith",
+                "preferred_name": "Jay",
+                "pronouns": "they/them",
+                "date_of_birth": date(2011, 5, 2),
+                "description": "5 ft 2, slim, short dyed-blue hair",
+            },
+        )
+        await uow.commit()
     return c
 
 
