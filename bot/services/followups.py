@@ -22,7 +22,7 @@ Every message goes through the outbox; every step is on the timeline.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,10 +31,11 @@ from bot import texts_followups
 from bot.domain.errors import NotAllowed, NotFound, StaleAction
 from bot.domain.followups import clean_report_number, first_name, normalise_code
 from bot.domain.incidents import Incident, IncidentStatus
-from bot.domain.membership import VETTING_ROLES, Member, MemberStatus, Role
+from bot.domain.membership import VETTING_ROLES, Member, Role
 from bot.domain.outgoing import Button, Keyboard, Outgoing, Priority
 from bot.domain.tasks import TaskStatus
 from bot.services import access, actions, history, tasks, timers, vetting
+from bot.services.audiences import coordinators_for, residence_and_coordinators, residence_staff
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
 from bot.services.ports_alerts import Timer
@@ -43,6 +44,8 @@ from bot.services.resolution import may_handle
 STATUS_CONFIRM = "followup.status_ok"
 STATUS_REVIEW = "followup.status_review"
 OCCURRENCE_FILED = "followup.occurrence_filed"
+
+KeyboardFor = Callable[[Member], Awaitable[Keyboard]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,43 +63,6 @@ class FollowupOutcome:
     every: timedelta | None = None
 
 
-# Who hears about it ----------------------------------------------------------------------------
-
-
-async def coordinators_for(uow: UnitOfWork, incident: Incident) -> list[Member]:
-    """The coordinator who approved the alert; before that (or if they have left), every
-    active coordinator, or every admin where there is no coordinator."""
-    if incident.approved_by is not None:
-        approver = await uow.members.incident_approver(incident.id)
-        if approver is not None and approver.is_active:
-            return [approver]
-    for role in (Role.COORDINATOR, Role.ADMIN):
-        people = await uow.members.list(statuses=[MemberStatus.ACTIVE], roles=[role])
-        if people:
-            return people
-    return []
-
-
-async def residence_staff(uow: UnitOfWork, incident: Incident) -> list[Member]:
-    if incident.residence_org_id is None:
-        return []
-    return await uow.reach.members_of_orgs(
-        [incident.residence_org_id], roles=[Role.RESIDENCE_STAFF]
-    )
-
-
-def _once_each(*groups: Iterable[Member]) -> list[Member]:
-    seen: dict[int, Member] = {}
-    for group in groups:
-        for member in group:
-            seen.setdefault(member.id, member)
-    return list(seen.values())
-
-
-async def residence_and_coordinators(uow: UnitOfWork, incident: Incident) -> list[Member]:
-    return _once_each(await residence_staff(uow, incident), await coordinators_for(uow, incident))
-
-
 async def _first_name(uow: UnitOfWork, incident: Incident) -> str:
     youth = await uow.youth.get(incident.youth_id) if incident.youth_id else None
     return first_name(incident, youth)
@@ -112,8 +78,9 @@ async def _send(
     kind: str,
     priority: Priority = Priority.NOTICE,
     ref: str | None = None,
-    keyboard_for: Any = None,
+    keyboard_for: KeyboardFor | None = None,
 ) -> int:
+    """One copy to each person (protected: it names the alert), with their own buttons."""
     now = ctx.clock.now()
     count = 0
     for person in people:

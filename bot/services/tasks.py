@@ -35,7 +35,7 @@ from bot.domain.tasks import (
     is_followup,
     templates_for,
 )
-from bot.services import access, actions, fanout, history, timers
+from bot.services import access, actions, audiences, fanout, history, timers
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
 from bot.services.ports_alerts import Timer
@@ -115,9 +115,7 @@ async def audience(
     the staff of the youth's residence and the coordinators (the search is over)."""
     if task is None or not is_followup(task):
         return await fanout.recipients(uow, ctx, incident)
-    from bot.services import followups
-
-    return await followups.residence_and_coordinators(uow, incident)
+    return await audiences.residence_and_coordinators(uow, incident)
 
 
 async def is_recipient(

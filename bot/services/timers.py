@@ -215,7 +215,11 @@ async def schedule_occurrence_reminders(
 ) -> None:
     """Reminders to file the serious-occurrence report, then the deadline, from raising."""
     deadline = incident.created_at + ctx.alerts.occurrence_deadline
+    dues = [incident.created_at + after for after in ctx.alerts.occurrence_reminders]
+    now = ctx.clock.now()
     for n, after in enumerate(ctx.alerts.occurrence_reminders, start=1):
+        if (dues[n:] or [deadline])[0] <= now:
+            continue  # approved late: a later reminder (or the deadline) has passed too
         await schedule(
             uow,
             ctx,
