@@ -197,6 +197,15 @@ class Emulator:
         self.state.user(user_id).deactivated = True
         self.state.notify()
 
+    def upload_file(self, data: bytes, ext: str = "jpg") -> str:
+        """Store a photo as if uploaded to Telegram earlier; returns its file_id (which
+        sendPhoto and getFile accept). The sandbox seeds profile photos this way."""
+        if not data:
+            raise ValueError("a file needs some bytes")
+        stored = self.state.store_file(data, ext=ext)
+        self.state.notify()
+        return stored.file_id
+
     # --- injection -----------------------------------------------------------------
     def send_text(self, user_id: int, text: str, chat_id: int | None = None) -> JSON:
         return self.injector.send_text(user_id, text, chat_id)
