@@ -15,7 +15,8 @@ and may then check what happened, once the bot has handled the update and sent
 everything it queued:
 
 - ``expect = "Who is missing"`` (or a list): a message the bot sent (or edited) to the
-  acting persona during this step contains each text;
+  acting persona during this step contains each text (a photo reads "[photo]" and
+  its caption);
 - ``expect_for = { police = "MISSING YOUTH" }`` (text or list per persona);
 - ``expect_not_for = { outreach_sudbury = "Jordan" }``: nothing they got in this step
   contains that text (what a role must never see);
@@ -107,16 +108,6 @@ class Scenario:
     steps: tuple[Step, ...]
     empty: bool = False
     start: datetime | None = None
-
-    def persona_keys(self) -> set[str]:
-        keys: set[str] = set()
-        for step in self.steps:
-            if step.persona:
-                keys.add(step.persona)
-            keys.update(
-                step.expect_for, step.expect_not_for, step.expect_none_for, step.expect_deleted_for
-            )
-        return keys
 
     def check_world(self, *, empty: bool) -> None:
         """Refuse persona keys the world to run against does not have."""
@@ -336,11 +327,15 @@ class StepResult:
 @dataclass(frozen=True, slots=True)
 class _Seen:
     text: str
+    photo: str | None
     deleted: bool
 
 
 def _visible(message: EmuMessage) -> str:
-    return message.text or message.caption or ""
+    """What the person sees: the text, or "[photo]" and its caption."""
+    if message.photo_file_id is not None:
+        return f"[photo] {message.caption or ''}".rstrip()
+    return message.text or ""
 
 
 def _short(text: str, limit: int = 160) -> str:
@@ -379,7 +374,7 @@ class ScenarioRunner:
         emu = self.box.emulator
         return {
             person.user_id: {
-                m.message_id: _Seen(_visible(m), m.deleted)
+                m.message_id: _Seen(_visible(m), m.photo_file_id, m.deleted)
                 for m in emu.messages(person.user_id)
                 if m.from_bot
             }
@@ -394,7 +389,7 @@ class ScenarioRunner:
             if not m.from_bot or m.deleted:
                 continue
             old = seen.get(m.message_id)
-            if old is None or old.text != _visible(m):
+            if old is None or (old.text, old.photo) != (_visible(m), m.photo_file_id):
                 out.append(_visible(m))
         return out
 
