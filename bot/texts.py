@@ -257,6 +257,8 @@ COMMAND_DESCRIPTIONS: dict[str, str] = {
     "youth": "Youth profiles in your care",
     "addyouth": "Add a youth profile",
     "moveyouth": "Move a profile with the youth to another residence",
+    "incidents": "The open incidents you can see",
+    "incident": "One incident: status, tasks, updates (recorded)",
     "tasks": "Tasks on the active alerts, and who has them",
     "mytasks": "The tasks you have taken",
     "note": "Add a note to a task you hold",

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
-from bot import texts, texts_alerts
+from bot import texts, texts_alerts, texts_incidents
 from bot.domain.errors import DomainError, NotAllowed, StaleAction
 from bot.domain.outgoing import Outgoing, Priority
 from bot.services import buttons, outbox
@@ -17,6 +17,7 @@ from bot.services.actions import parse_callback_data
 from bot.services.alerts import VetOutcome
 from bot.services.context import ServiceContext
 from bot.services.forms import FormCancelled, FormDone, FormPrompt
+from bot.services.incident_views import ViewOutcome
 from bot.services.invites import CreatedInvite
 from bot.services.members import Decision
 from bot.services.profiles import ProfileView
@@ -106,6 +107,8 @@ async def _render(
         return "Sent to you privately. Your view is recorded."
     if isinstance(outcome, TaskOutcome | AckOutcome):
         return await task_handlers.render(ctx, chat_id, outcome)
+    if isinstance(outcome, ViewOutcome):
+        return texts_incidents.OPENED
     return None
 
 

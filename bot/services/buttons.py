@@ -22,6 +22,7 @@ from bot.services import (
     fanout,
     forms,
     history,
+    incident_views,
     invites,
     members,
     profiles,
@@ -32,6 +33,7 @@ from bot.services.acknowledgements import AckOutcome, acknowledge
 from bot.services.alerts import VetOutcome
 from bot.services.context import ServiceContext
 from bot.services.forms import FormReply
+from bot.services.incident_views import ViewOutcome
 from bot.services.invites import CreatedInvite
 from bot.services.members import Decision
 from bot.services.ports import ActionRecord, UnitOfWork
@@ -62,6 +64,7 @@ Outcome = (
     | SensitiveSent
     | TaskOutcome
     | AckOutcome
+    | ViewOutcome
 )
 
 VETTING: dict[str, Callable[..., Coroutine[Any, Any, VetOutcome]]] = {
@@ -158,6 +161,10 @@ async def _dispatch(
             actor=actor,
             incident_id=int(record.payload["incident"]),
             kind=AckKind(record.payload["kind"]),
+        )
+    if record.action == incident_views.VIEW_ACTION:
+        return await incident_views.open_from_list(
+            uow, ctx, actor=actor, incident_id=int(record.payload["incident"])
         )
     raise StaleAction(f"unknown action {record.action!r}")
 

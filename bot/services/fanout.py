@@ -30,6 +30,7 @@ ALERT_KINDS = (
     "task",
     "task_holder",
     "task_done",
+    "incident_view",
 )
 
 
