@@ -59,11 +59,13 @@ class UpdateLine:
 
 @dataclass(frozen=True, slots=True)
 class ListEntry:
-    """One line of /incidents. ``None`` marks what the viewer's role may not see."""
+    """One line of /incidents: an index of codes, naming no youth and no place.
+
+    The list covers several incidents in one message, so /found cannot withdraw it
+    for one of them; it therefore carries nothing personal (the page does, and the
+    page is withdrawn). ``risk`` is False when the viewer's role may not see it."""
 
     incident: Incident
-    first_name: str | None
-    place: str | None
     risk: bool
     tasks: Sequence[Task]
 
@@ -159,15 +161,8 @@ def listing(entries: Sequence[ListEntry], now: datetime, *, total: int) -> str:
         first = [_head(i), STATUS[i.status]]
         if e.risk:
             first.append(f"risk {RISK_LABEL[i.risk_level.value]}")
-        second = []
-        if e.first_name:
-            second.append(esc(clip(e.first_name, NAME_MAX)))
-        if e.place:
-            second.append(f"last seen near {esc(clip(e.place, LABEL_MAX))}")
         lines.append("")
         lines.append(" · ".join(first))
-        if second:
-            lines.append(" · ".join(second))
         lines.append(f"Raised {ago(i.created_at, now)} · tasks: {task_counts(e.tasks)}")
     if total > len(entries):
         lines.append(f"\nShowing the {len(entries)} newest of {total}.")

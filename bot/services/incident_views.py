@@ -37,7 +37,6 @@ MANAGERS = (Role.COORDINATOR, Role.ADMIN)
 # Who is told whether police know and the report number (and only if their fields allow it).
 POLICE_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.POLICE, Role.RESIDENCE_STAFF)
 VIEW_ACTION = "incident.view"
-PURPOSE_LIST = f"open incidents list (/incidents): {PURPOSE}"
 PURPOSE_PAGE = f"incident page (/incident): {PURPOSE}"
 NAME_FIELDS = frozenset({AlertField.PREFERRED_NAME, AlertField.LEGAL_NAME})
 
@@ -162,24 +161,13 @@ async def list_open(ctx: ServiceContext, *, telegram_id: int) -> ViewOutcome:
         entries: list[ListEntry] = []
         buttons: list[Button] = []
         for incident in found[: texts_incidents.LIST_SHOWN]:
-            youth = await _youth(uow, incident)
-            name = _first_name(incident, youth, fields)
-            place = incident.location_label if AlertField.LAST_SEEN in fields else None
-            entry = ListEntry(
-                incident,
-                first_name=name or None,
-                place=place,
-                risk=AlertField.RISK_LEVEL in fields,
-                tasks=await uow.tasks.list_for_incident(incident.id),
+            entries.append(
+                ListEntry(
+                    incident,
+                    risk=AlertField.RISK_LEVEL in fields,
+                    tasks=await uow.tasks.list_for_incident(incident.id),
+                )
             )
-            entries.append(entry)
-            shown = set(fields & NAME_FIELDS) if name else set()
-            if place:
-                shown.add(AlertField.LAST_SEEN)
-            if shown:  # a name or a place: the youth's details were shown
-                if entry.risk:
-                    shown.add(AlertField.RISK_LEVEL)
-                await _record_view(uow, ctx, member, incident, shown, PURPOSE_LIST)
             buttons.append(
                 await actions.button(
                     uow,

@@ -122,7 +122,7 @@ def test_a_page_leaves_out_what_the_role_may_not_see_and_marks_drills() -> None:
     assert "Not sent to anyone yet." in bare
     drill = t.page(_page(incident=incident(is_drill=True)), NOW, ZONE)
     assert drill.startswith("<b>DRILL: Incident HW-ABCDE</b>")
-    entry = t.ListEntry(incident(is_drill=True), "Jay", "Elm", True, [])
+    entry = t.ListEntry(incident(is_drill=True), True, [])
     assert "DRILL · <b>HW-ABCDE</b> · active · risk HIGH" in t.listing([entry], NOW, total=1)
 
 
@@ -148,7 +148,7 @@ def test_pages_and_lists_parse_and_fit_whatever_was_typed(
     text = visible_text(t.page(big, NOW, ZONE))
     assert utf16_len(text) <= 4096
     entries = [
-        t.ListEntry(incident(code=f"HW-{i:05d}", is_drill=True), name, label, True, [])
+        t.ListEntry(incident(code=f"HW-{i:05d}", is_drill=True), True, [])
         for i in range(t.LIST_SHOWN)
     ]
     listed = visible_text(t.listing(entries, NOW, total=99))
