@@ -19,6 +19,7 @@ from bot.services import (
     access,
     actions,
     alerts,
+    drills,
     fanout,
     forms,
     history,
@@ -31,6 +32,7 @@ from bot.services import (
 from bot.services.acknowledgements import AckOutcome, acknowledge
 from bot.services.alerts import VetOutcome
 from bot.services.context import ServiceContext
+from bot.services.drills import DrillOutcome
 from bot.services.forms import FormReply
 from bot.services.invites import CreatedInvite
 from bot.services.members import Decision
@@ -62,6 +64,7 @@ Outcome = (
     | SensitiveSent
     | TaskOutcome
     | AckOutcome
+    | DrillOutcome
 )
 
 VETTING: dict[str, Callable[..., Coroutine[Any, Any, VetOutcome]]] = {
@@ -159,6 +162,8 @@ async def _dispatch(
             incident_id=int(record.payload["incident"]),
             kind=AckKind(record.payload["kind"]),
         )
+    if record.action.startswith("drill."):
+        return await drills.press(uow, ctx, actor=actor, record=record)
     raise StaleAction(f"unknown action {record.action!r}")
 
 
