@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.domain.drills import mark
 from bot.texts import esc
 
 USAGE = "Send /drill to start a drill, or /drill end HW-XXXXX to end one early."
@@ -59,8 +60,10 @@ def already_running(code: str, residence: str) -> str:
 
 
 def which_to_end(codes: list[str]) -> str:
-    return "More than one drill is running. Which one? " + ", ".join(
-        f"/drill end {esc(c)}" for c in codes
+    # About several drills at once (no one incident to mark it by), so marked here.
+    return mark(
+        "More than one drill is running. Which one? "
+        + ", ".join(f"/drill end {esc(c)}" for c in codes)
     )
 
 

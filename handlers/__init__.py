@@ -31,8 +31,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], ctx: Servic
     for handler in (
         *alerts.build(ctx),
         *tasks.build(ctx),
-        *members.build(ctx),
         *drills.build(ctx),
+        *members.build(ctx),  # last: ends with the catch-all for unknown commands
     ):
         application.add_handler(handler)
     application.add_error_handler(_error_handler(ctx))
