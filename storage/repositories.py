@@ -55,11 +55,14 @@ async def incident_is_drill(session: AsyncSession, incident_id: int) -> bool:
     incident per unit of work is enough (the cache lives and dies with the session).
     """
     cache: dict[int, bool] = session.info.setdefault(_DRILL_CACHE, {})
-    if incident_id not in cache:
-        flag = (
-            await session.execute(select(IncidentRow.is_drill).where(IncidentRow.id == incident_id))
-        ).scalar_one_or_none()
-        cache[incident_id] = bool(flag)
+    if incident_id in cache:
+        return cache[incident_id]
+    flag = (
+        await session.execute(select(IncidentRow.is_drill).where(IncidentRow.id == incident_id))
+    ).scalar_one_or_none()
+    if flag is None:
+        return False  # no such incident (yet): nothing to remember
+    cache[incident_id] = bool(flag)
     return cache[incident_id]
 
 

@@ -70,8 +70,16 @@ async def test_one_drill_per_residence_and_a_rejected_drill_is_cleaned_up(world:
     ended = [d for a, d in await timeline_of(world, drill.id) if a == "drill.ended"]
     assert [d["how"] for d in ended] == ["rejected"]
 
-    # So the residence is free for the next drill.
-    assert await start_drill(world, c.cora) != code
+    # So the residence is free for the next drill, which the button on its start
+    # message ends at once (and only once).
+    second = await start_drill(world, c.cora)
+    assert second != code
+    started = last_with(world, c.cora, f"{second} started for Maple House")
+    _, toast = await world.press(c.cora, started, "End the drill now")
+    assert toast.get("text") == f"Drill {second} ended"
+    assert (await incident(world, second)).status is IncidentStatus.RESOLVED
+    _, again = await world.press(c.cora, started, "End the drill now")
+    assert again.get("text") == texts.BUTTON_GONE
 
 
 async def test_choosing_the_residence_and_needing_someone_else_to_approve(world: World) -> None:
