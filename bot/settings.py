@@ -144,6 +144,8 @@ class AlertSettings(_Section):
     # Alert fields each role receives (see config.example.toml); unset roles keep the
     # defaults. Risk notes, medical needs and associates can never be listed here.
     visibility: dict[str, list[str]] = Field(default_factory=dict)
+    # A drill (/drill) nobody ends is closed automatically after this many minutes.
+    drill_duration_minutes: float = Field(default=120.0, ge=5, le=24 * 60)
 
     @field_validator("visibility")
     @classmethod
@@ -162,6 +164,7 @@ class AlertSettings(_Section):
                 RiskLevel.HIGH: self.radius_km_high,
             },
             visibility=visibility_table(self.visibility),
+            drill_duration=timedelta(minutes=self.drill_duration_minutes),
         )
 
 

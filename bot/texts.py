@@ -264,6 +264,7 @@ COMMAND_DESCRIPTIONS: dict[str, str] = {
     "note": "Add a note to a task you hold",
     "newtask": "Add a task to an active alert",
     "acks": "Who has seen an alert and who can help",
+    "drill": "Run a drill: the real flow with a fictional youth",
 }
 
 

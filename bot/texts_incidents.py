@@ -194,7 +194,7 @@ def update_line(update: UpdateLine, zone: ZoneInfo) -> str:
 
 def page(p: Page, now: datetime, zone: ZoneInfo) -> str:
     i = p.incident
-    title = f"{'DRILL: ' if i.is_drill else ''}Incident {esc(i.code)}"
+    title = f"Incident {esc(i.code)}"  # a drill's page gets the outbox's DRILL marker
     lines = [f"<b>{title}</b>", f"<b>Status:</b> {STATUS[i.status]}"]
     if p.risk:
         lines.append(f"<b>Risk:</b> {RISK_LABEL[i.risk_level.value]}")

@@ -13,7 +13,7 @@ from bot import texts
 from bot.services import access
 from bot.services.access import Standing
 from bot.services.context import ServiceContext
-from handlers import alerts, buttons, chats, gate, incidents, members, tasks
+from handlers import alerts, buttons, chats, drills, gate, incidents, members, tasks
 from handlers.replies import reply
 
 ErrorCallback = Callable[[object, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -32,7 +32,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], ctx: Servic
         *alerts.build(ctx),
         *tasks.build(ctx),
         *incidents.build(ctx),
-        *members.build(ctx),  # last: it answers every other message
+        *drills.build(ctx),
+        *members.build(ctx),  # last: ends with the catch-all for unknown commands
     ):
         application.add_handler(handler)
     application.add_error_handler(_error_handler(ctx))

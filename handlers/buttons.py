@@ -16,6 +16,7 @@ from bot.services.acknowledgements import AckOutcome
 from bot.services.actions import parse_callback_data
 from bot.services.alerts import VetOutcome
 from bot.services.context import ServiceContext
+from bot.services.drills import DrillOutcome
 from bot.services.forms import FormCancelled, FormDone, FormPrompt
 from bot.services.incident_views import ViewOutcome
 from bot.services.invites import CreatedInvite
@@ -23,6 +24,7 @@ from bot.services.members import Decision
 from bot.services.profiles import ProfileView
 from bot.services.registration import Prompt
 from bot.services.tasks import TaskOutcome
+from handlers import drills as drill_handlers
 from handlers import forms as form_handlers
 from handlers import tasks as task_handlers
 from handlers.registration import send_prompt
@@ -109,11 +111,16 @@ async def _render(
         return await task_handlers.render(ctx, chat_id, outcome)
     if isinstance(outcome, ViewOutcome):
         return texts_incidents.OPENED
+    if isinstance(outcome, DrillOutcome):
+        return await drill_handlers.render(ctx, chat_id, outcome)
     return None
 
 
 async def _render_vetting(ctx: ServiceContext, chat_id: int, outcome: VetOutcome) -> str | None:
     code = outcome.incident.code
+    about = outcome.incident.id  # a drill's menus carry the DRILL marker too
+    if outcome.incident.is_drill:
+        code = f"DRILL {code}"
     if outcome.what == "approved":
         return f"{code} approved: sending to {outcome.recipients} people"
     if outcome.what == "rejected":
@@ -122,8 +129,9 @@ async def _render_vetting(ctx: ServiceContext, chat_id: int, outcome: VetOutcome
         await reply(
             ctx,
             chat_id,
-            f"Why is {texts.esc(code)} not being sent?",
+            f"Why is {texts.esc(outcome.incident.code)} not being sent?",
             keyboard=tuple((b,) for b in outcome.reason_choices),
+            incident_id=about,
         )
         return None
     if outcome.what == "orgs_menu":
@@ -132,8 +140,9 @@ async def _render_vetting(ctx: ServiceContext, chat_id: int, outcome: VetOutcome
         await reply(
             ctx,
             chat_id,
-            f"Which organisation should {texts.esc(code)} also reach?",
+            f"Which organisation should {texts.esc(outcome.incident.code)} also reach?",
             keyboard=tuple((b,) for b in outcome.org_choices),
+            incident_id=about,
         )
         return None
     return f"{code} updated; the vetting card has been refreshed"

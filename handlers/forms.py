@@ -55,7 +55,25 @@ def done_text(done: FormDone) -> str:
 
 async def send(ctx: ServiceContext, chat_id: int, result: FormReply) -> None:
     keyboard = result.keyboard if isinstance(result, FormPrompt) else ()
-    await reply(ctx, chat_id, render(ctx, result), keyboard=keyboard, kind="form")
+    await reply(
+        ctx,
+        chat_id,
+        render(ctx, result),
+        keyboard=keyboard,
+        kind="form",
+        incident_id=_incident_of(result),
+    )
+
+
+def _incident_of(result: FormReply) -> int | None:
+    """The incident a finished form was about (a drill's replies are marked DRILL)."""
+    if not isinstance(result, FormDone):
+        return None
+    if isinstance(result.result, Incident):
+        return result.result.id
+    if isinstance(result.result, Resolution):
+        return result.result.incident.id
+    return None
 
 
 async def on_message(ctx: ServiceContext, update: Update) -> bool:

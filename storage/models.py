@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -213,6 +214,8 @@ class YouthRow(Base):
     associates: Mapped[list[str]] = mapped_column(JSON, default=list)
     risk_notes: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A drill's fictional youth (never listed with real profiles; see bot.domain.drills).
+    is_drill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
     created_by: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime]

@@ -112,6 +112,7 @@ class Youth:
     associates: tuple[str, ...] = ()
     risk_notes: str | None = None
     active: bool = True
+    is_drill: bool = False  # a drill's fictional youth: never listed with real profiles
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,8 +189,16 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.RESPONDER: (*_EVERYONE, *_TASKS),
     Role.POLICE: (*_EVERYONE, *_TASKS),
     Role.CHILD_PROTECTION: (*_EVERYONE, *_TASKS),
-    Role.COORDINATOR: (*_EVERYONE, *_KEEPERS, "moveyouth", *_VETTERS, *_TASK_MANAGERS),
-    Role.ADMIN: (*_EVERYONE, *_KEEPERS, "moveyouth", *_VETTERS, "neworg", *_TASK_MANAGERS),
+    Role.COORDINATOR: (*_EVERYONE, *_KEEPERS, "moveyouth", *_VETTERS, *_TASK_MANAGERS, "drill"),
+    Role.ADMIN: (
+        *_EVERYONE,
+        *_KEEPERS,
+        "moveyouth",
+        *_VETTERS,
+        "neworg",
+        *_TASK_MANAGERS,
+        "drill",
+    ),
 }
 
 

@@ -19,6 +19,7 @@ from bot.services import (
     access,
     actions,
     alerts,
+    drills,
     fanout,
     forms,
     history,
@@ -32,6 +33,7 @@ from bot.services import (
 from bot.services.acknowledgements import AckOutcome, acknowledge
 from bot.services.alerts import VetOutcome
 from bot.services.context import ServiceContext
+from bot.services.drills import DrillOutcome
 from bot.services.forms import FormReply
 from bot.services.incident_views import ViewOutcome
 from bot.services.invites import CreatedInvite
@@ -65,6 +67,7 @@ Outcome = (
     | TaskOutcome
     | AckOutcome
     | ViewOutcome
+    | DrillOutcome
 )
 
 VETTING: dict[str, Callable[..., Coroutine[Any, Any, VetOutcome]]] = {
@@ -166,6 +169,8 @@ async def _dispatch(
         return await incident_views.open_from_list(
             uow, ctx, actor=actor, incident_id=int(record.payload["incident"])
         )
+    if record.action.startswith("drill."):
+        return await drills.press(uow, ctx, actor=actor, record=record)
     raise StaleAction(f"unknown action {record.action!r}")
 
 

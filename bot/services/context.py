@@ -60,6 +60,8 @@ class AlertPolicy:
     task_reannounce_after: timedelta = timedelta(minutes=15)
     task_unclaimed_after: timedelta = timedelta(minutes=30)
     escalate_admins_after: timedelta = timedelta(minutes=10)
+    # A drill nobody ends is closed (and its fictional youth removed) after this long.
+    drill_duration: timedelta = timedelta(hours=2)
 
 
 class RecentReplies:

@@ -7,7 +7,8 @@ claim (a conditional UPDATE) and everything its handler writes (outbox notices,
 timeline events) commit together or not at all, so a crash half-way leaves the timer
 due for the next tick, and one failing handler cannot undo or block the others.
 
-Handlers for each kind live with their use case (``bot.services.escalation``).
+Handlers for each kind live with their use case (``bot.services.escalation``,
+``bot.services.tasks``, ``bot.services.drills``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ VETTING_ESCALATIONS = (ESCALATE_AREA, ESCALATE_ADMINS)
 TASK_REANNOUNCE = "task.reannounce"
 TASK_UNCLAIMED = "task.unclaimed"
 TASK_TIMERS = (TASK_REANNOUNCE, TASK_UNCLAIMED)
+DRILL_END = "drill.end"
 
 Handler = Callable[[UnitOfWork, ServiceContext, Timer], Awaitable[None]]
 
@@ -122,9 +124,9 @@ async def cancel_task_timers(uow: UnitOfWork, ctx: ServiceContext, *, task_id: i
 
 
 def default_handlers() -> dict[str, Handler]:
-    from bot.services import escalation, tasks
+    from bot.services import drills, escalation, tasks
 
-    return {**escalation.HANDLERS, **tasks.TIMER_HANDLERS}
+    return {**escalation.HANDLERS, **tasks.TIMER_HANDLERS, **drills.TIMER_HANDLERS}
 
 
 async def fire_due(

@@ -121,7 +121,7 @@ def test_a_page_leaves_out_what_the_role_may_not_see_and_marks_drills() -> None:
         assert hidden not in bare, hidden
     assert "Not sent to anyone yet." in bare
     drill = t.page(_page(incident=incident(is_drill=True)), NOW, ZONE)
-    assert drill.startswith("<b>DRILL: Incident HW-ABCDE</b>")
+    assert drill.startswith("<b>Incident HW-ABCDE</b>")  # the outbox adds the DRILL marker
     entry = t.ListEntry(incident(is_drill=True), True, [])
     assert "DRILL · <b>HW-ABCDE</b> · active · risk HIGH" in t.listing([entry], NOW, total=1)
 
