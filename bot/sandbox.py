@@ -42,6 +42,7 @@ class Sandbox:
         return (
             "Homeward sandbox is running (no Telegram token configured, nothing leaves this "
             "machine).\n"
+            f"  Web chat: {self.emulator.chat_url}  (open it in a browser to talk to the bot)\n"
             f"  Telegram emulator: {url}  (control API under {url}/_emulator/)\n"
             f"  Sandbox admin's Telegram id: {self.admin_user_id}\n"
             "  Stop with Ctrl-C. The sandbox database is deleted on exit."
