@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import struct
-import zlib
 from typing import Any
 
 import aiohttp
@@ -13,25 +11,9 @@ from telegram import Bot
 
 from bot.emulator import Emulator
 from bot.emulator.personas import Area, Persona
+from tests.fakes.images import png
 
 from .conftest import call
-
-
-def png(width: int = 2, height: int = 2) -> bytes:
-    """A real (tiny, grey) PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
 
 
 async def get_json(http: aiohttp.ClientSession, url: str) -> Any:

@@ -319,6 +319,7 @@ class Pane {
     this.nodes.clear();
     this.list.replaceChildren();
     this.suggestions.hidden = true;
+    this.toastBox.hidden = true;
     const persona = this.persona();
     const role = persona.role ? persona.role.replaceAll("_", " ") : "";
     const area = persona.area
