@@ -16,6 +16,7 @@ from bot import texts
 from bot.domain.membership import ROLE_COMMANDS, OrgKind, Role
 from bot.domain.outgoing import Outgoing
 from bot.emulator.personas import Area, Persona
+from tests.browser.helpers import watch
 from tests.e2e.conftest import Person, World
 from tests.fakes.images import png
 
@@ -26,9 +27,6 @@ BUS_TERMINAL = (46.4900, -80.9800)
 HOSTILE_NAME = "Jordan <img src=x onerror=window.__pwned=1> Smith"
 PROFILE_PHOTO = png(160, 200, (90, 110, 160))
 NEWER_PHOTO = png(240, 180, (150, 90, 60))
-TIMEOUT_MS = 15_000
-
-expect.set_options(timeout=TIMEOUT_MS)
 
 
 @dataclass
@@ -88,17 +86,6 @@ async def seed(world: World) -> Cast:
         "[Save profile]",
     )
     return cast
-
-
-def watch(page: Page, errors: list[str]) -> None:
-    """Every page error and console error becomes a test failure."""
-    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(f"console: {message.text}") if message.type == "error" else None
-        ),
-    )
 
 
 def pane(page: Page, key: str) -> Locator:

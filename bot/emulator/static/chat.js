@@ -60,16 +60,20 @@ function safeLink(href, text) {
 
 // ---- Telegram entities to DOM nodes ----------------------------------------------
 // Offsets are UTF-16 code units, which is exactly how JavaScript indexes strings.
+const PLAIN_URL = /https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]]/g;
+const NO_AUTOLINK = new Set(["text_link", "url", "code", "pre"]);
+
 function richText(text, entities) {
   const sorted = (entities || [])
     .filter((e) => e.length > 0)
     .sort((a, b) => a.offset - b.offset || b.length - a.length);
   const fragment = document.createDocumentFragment();
-  build(fragment, text, sorted, 0, text.length);
+  build(fragment, text, sorted, 0, text.length, true);
   return fragment;
 }
 
-function build(parent, text, entities, start, end) {
+function build(parent, text, entities, start, end, autolink) {
+  const plain = (from, to) => appendPlain(parent, text.slice(from, to), autolink);
   let cursor = start;
   let index = 0;
   while (index < entities.length) {
@@ -79,15 +83,30 @@ function build(parent, text, entities, start, end) {
     let next = index + 1;
     while (next < entities.length && entities[next].offset < to) next += 1;
     if (from < to) {
-      if (cursor < from) parent.append(text.slice(cursor, from));
+      if (cursor < from) plain(cursor, from);
       const node = entityNode(entity, text.slice(from, to));
-      build(node, text, entities.slice(index + 1, next), from, to);
+      const inner = autolink && !NO_AUTOLINK.has(entity.type);
+      build(node, text, entities.slice(index + 1, next), from, to, inner);
       parent.append(node);
       cursor = to;
     }
     index = next;
   }
-  if (cursor < end) parent.append(text.slice(cursor, end));
+  if (cursor < end) plain(cursor, end);
+}
+
+// Telegram's clients turn plain web addresses into links; so does this page.
+function appendPlain(parent, segment, autolink) {
+  if (!autolink) {
+    parent.append(segment);
+    return;
+  }
+  let cursor = 0;
+  for (const match of segment.matchAll(PLAIN_URL)) {
+    parent.append(segment.slice(cursor, match.index), safeLink(match[0], match[0]));
+    cursor = match.index + match[0].length;
+  }
+  parent.append(segment.slice(cursor));
 }
 
 function entityNode(entity, covered) {
@@ -200,10 +219,10 @@ function keyboardNode(message, pane) {
         node = el("button", "kb-button", button.text);
         node.type = "button";
         node.addEventListener("click", () => pane.press(message.id, button.data, node));
-      } else if (button.url !== undefined) {
+      } else if (button.url !== undefined && SAFE_LINK.test(button.url)) {
         node = safeLink(button.url, `${button.text} ↗`);
         node.classList.add("kb-button");
-      } else {
+      } else {  // a kind of button the web chat cannot act on, or a link it refuses
         node = el("button", "kb-button", button.text);
         node.type = "button";
         node.disabled = true;
@@ -277,11 +296,11 @@ class Pane {
     }
     q(".share-place").addEventListener("click", () => this.shareLocation({ place: places.value }));
     q(".share-coords").addEventListener("click", () => {
-      const number = (input) => Number(input.value.trim().replace(",", "."));
+      const number = (input) => (input.value.trim() ? Number(input.value.trim().replace(",", ".")) : NaN);
       const latitude = number(q(".lat"));
       const longitude = number(q(".lon"));
-      if (!q(".lat").value.trim() || !q(".lon").value.trim() || Number.isNaN(latitude) || Number.isNaN(longitude)) {
-        this.toast("Type a latitude and a longitude, e.g. 46.49 and -80.99.");
+      if (!(Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180)) {
+        this.toast("Type a latitude (-90 to 90) and a longitude (-180 to 180), e.g. 46.49 and -80.99.");
         return;
       }
       this.shareLocation({ latitude, longitude });
