@@ -154,7 +154,7 @@ async def test_an_alert_raised_vetted_delivered_and_resolved_in_the_web_chat(
     await answer(staff, "What were they wearing", "Black hoodie, grey joggers, red backpack")
     await answer(staff, "What happened", "Left after dinner; said they were going downtown")
     await expect(last(staff)).to_contain_text("Send a recent photo")
-    await staff.locator("input.photo").set_input_files(
+    await staff.locator("input.photo-input").set_input_files(
         files=[{"name": "jay.png", "mimeType": "image/png", "buffer": NEWER_PHOTO}]
     )
     # The profile's photo (sent while seeding) and now this one.
@@ -175,8 +175,13 @@ async def test_an_alert_raised_vetted_delivered_and_resolved_in_the_web_chat(
     # The coordinator's card arrives in the second pane without a reload; they approve.
     card = second.locator("li.msg", has_text="VETTING NEEDED")
     await expect(card).to_have_count(1)
+    card_id = await card.get_attribute("data-id")
     await card.get_by_role("button", name="Approve and send").click()
     await expect(second.locator(".toast")).to_contain_text("approved")
+    # The card is edited in place into a note of who acted, live.
+    settled = second.locator(f'li.msg[data-id="{card_id}"]')
+    await expect(settled.locator(".edited")).to_have_text("edited")
+    await expect(settled.get_by_role("button", name="Approve and send")).to_have_count(0)
     await expect(staff.locator("li.msg", has_text="approved and is going to")).to_have_count(1)
 
     # The police officer has it: protected, with its photo and the last-seen point.

@@ -247,7 +247,7 @@ class Pane {
     this.toastBox = q(".toast");
     this.suggestions = q(".suggestions");
     this.panel = q(".location-panel");
-    this.text = q(".text");
+    this.text = q(".composer-text");
     this.form = q(".composer");
     this.userId = null;
     this.version = null;
@@ -305,7 +305,7 @@ class Pane {
       }
       this.shareLocation({ latitude, longitude });
     });
-    const photo = q(".photo");
+    const photo = q(".photo-input");
     photo.addEventListener("change", () => {
       if (photo.files.length) this.sendPhoto(photo.files[0]);
       photo.value = "";
