@@ -54,6 +54,7 @@ class Sandbox:
         lines = [
             "Homeward sandbox is running (no Telegram token configured, nothing leaves this "
             "machine).",
+            f"  Web chat: {self.emulator.chat_url}  (open it in a browser to talk to the bot)",
             f"  Telegram emulator: {url}  (control API under {url}/_emulator/)",
         ]
         if len(self.world.people) > 1:

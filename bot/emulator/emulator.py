@@ -19,6 +19,7 @@ from bot.emulator.models import JSON, Call, EmuChat, EmuMessage, EmuUser, Fault
 from bot.emulator.personas import Personas
 from bot.emulator.server import MAX_BODY, Server
 from bot.emulator.state import State
+from bot.emulator.webchat import WebChat, local_only
 from bot.emulator.webhook import Delivery, WebhookPusher
 
 
@@ -97,9 +98,10 @@ class Emulator:
             raise ValueError(f"the emulator binds to loopback only, not {host!r}")
         if self._runner is not None:
             raise RuntimeError("emulator already started")
-        app = web.Application(client_max_size=MAX_BODY)
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[local_only])
         self.server.routes(app)
         Control(self).routes(app)
+        WebChat(self).routes(app)
         runner = web.AppRunner(
             app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None
         )
@@ -140,6 +142,11 @@ class Emulator:
     def url(self) -> str:
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"http://{host}:{self._port}"
+
+    @property
+    def chat_url(self) -> str:
+        """The web chat (see :mod:`bot.emulator.webchat`)."""
+        return f"{self.url}/chat"
 
     @property
     def base_url(self) -> str:

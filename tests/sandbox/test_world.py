@@ -134,7 +134,7 @@ async def test_the_persona_registry_describes_the_cast_and_places(sandbox: Sandb
     assert len(names) == len(set(names)) == len(PLACES)
 
     banner = sandbox.banner()
-    assert banner.splitlines()[1].split()[2] == sandbox.emulator.url  # the address comes first
+    assert banner.splitlines()[1].split()[2] == sandbox.emulator.chat_url  # the web chat first
     for key, person in sandbox.world.people.items():
         assert key in banner
         assert str(person.user_id) in banner
