@@ -262,6 +262,7 @@ COMMAND_DESCRIPTIONS: dict[str, str] = {
     "note": "Add a note to a task you hold",
     "newtask": "Add a task to an active alert",
     "acks": "Who has seen an alert and who can help",
+    "update": "Post what you saw to an alert (or reply to its message)",
 }
 
 

@@ -13,7 +13,7 @@ from bot import texts
 from bot.services import access
 from bot.services.access import Standing
 from bot.services.context import ServiceContext
-from handlers import alerts, buttons, chats, gate, members, tasks
+from handlers import alerts, buttons, chats, gate, members, tasks, updates
 from handlers.replies import reply
 
 ErrorCallback = Callable[[object, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -28,7 +28,12 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], ctx: Servic
     application.add_handler(TypeHandler(Update, gate.make_gate(ctx)), group=-1)
     application.add_handler(chats.build(ctx))
     application.add_handler(buttons.build(ctx))
-    for handler in (*alerts.build(ctx), *tasks.build(ctx), *members.build(ctx)):
+    for handler in (
+        *alerts.build(ctx),
+        *tasks.build(ctx),
+        *updates.build(ctx),  # before members: its reply handler falls back to the same
+        *members.build(ctx),
+    ):
         application.add_handler(handler)
     application.add_error_handler(_error_handler(ctx))
 

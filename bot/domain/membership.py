@@ -181,7 +181,7 @@ _KEEPERS = ("missing", "found", "edit", "youth", "addyouth")
 _VETTERS = ("invite", "members", "suspend", "reinstate", "remove", "orgs")
 
 # The command menu (and /help) each role sees; nothing else is offered to them.
-_TASKS = ("tasks", "mytasks", "note")
+_TASKS = ("tasks", "mytasks", "note", "update")
 _TASK_MANAGERS = (*_TASKS, "newtask", "acks")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.RESIDENCE_STAFF: (*_EVERYONE, *_KEEPERS, *_TASKS),

@@ -62,6 +62,19 @@ class IncidentRepo(Protocol):
     async def resolve(
         self, incident_id: int, *, by_member_id: int, outcome: str, at: datetime
     ) -> bool: ...
+    async def move_to_sighting(
+        self,
+        incident_id: int,
+        *,
+        expected_version: int,
+        fields: dict[str, Any],
+        content_hash: str,
+        by_member_id: int,
+        at: datetime,
+    ) -> bool:
+        """Move an active alert's last-known point to a confirmed sighting, as a new version
+        approved by ``by_member_id`` (never its raiser); False if it changed meanwhile."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
