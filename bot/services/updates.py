@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import texts_updates
-from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleAction
 from bot.domain.forms import FormSpec, Step, StepKind, clean_text
 from bot.domain.geo import validate_point
 from bot.domain.incidents import (
@@ -36,7 +36,7 @@ from bot.domain.incidents import (
     content_hash,
     sent_fields,
 )
-from bot.domain.membership import VETTING_ROLES, Member, Role
+from bot.domain.membership import VETTING_ROLES, Member, MemberStatus, Role
 from bot.domain.outgoing import Keyboard, Outgoing, Priority
 from bot.domain.tasks import TaskStatus
 from bot.domain.updates import (
@@ -108,9 +108,8 @@ async def coordinators(uow: UnitOfWork, incident: Incident) -> list[Member]:
         ):
             found[m.id] = m
     if not found:
-        for m in await uow.members.list(roles=list(VETTING_ROLES)):
-            if m.is_active:
-                found[m.id] = m
+        for m in await uow.members.list(statuses=[MemberStatus.ACTIVE], roles=list(VETTING_ROLES)):
+            found[m.id] = m
     return sorted(found.values(), key=lambda m: m.id)
 
 
@@ -589,7 +588,7 @@ async def confirm_sighting(
         at=now,
     )
     if not moved_ok:  # the caller's transaction rolls back the confirmation too
-        raise InvalidInput("the alert changed meanwhile; please look at it again")
+        raise StaleAction("the alert changed meanwhile")
     moved = await uow.incidents.get(incident.id)
     confirmed = await uow.incident_updates.get(update.id)
     if moved is None or confirmed is None:

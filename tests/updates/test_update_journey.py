@@ -158,6 +158,11 @@ async def test_replies_post_to_the_alert_they_answer_and_everything_else_is_refu
     [plain] = await reply_to(world, c.rita, help_text, text="thanks")
     assert plain.text == texts.UNKNOWN_COMMAND
 
+    # /update CODE and a few words: the form starts with them and asks for the place.
+    [where] = await world.say(c.rita, f"/update {p.code} Seen at the arena")
+    assert "Where was it" in (where.text or "")
+    await world.say(c.rita, "/cancel")
+
     # With a form in progress, a reply answers the form first.
     await world.say(c.rita, "/update")
     [next_question] = await reply_to(world, c.rita, card, text="Seen near the library")
