@@ -28,7 +28,7 @@ from typing import Any
 from bot import texts_updates
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleAction
 from bot.domain.forms import FormSpec, Step, StepKind, clean_text
-from bot.domain.geo import validate_point
+from bot.domain.geo import validate_optional_point
 from bot.domain.incidents import (
     Incident,
     IncidentStatus,
@@ -200,15 +200,6 @@ async def _record_refusal(
 # Posting ---------------------------------------------------------------------------------------
 
 
-def _clean(text: str | None) -> str | None:
-    if text is None or not text.strip():
-        return None
-    cleaned = clean_text(text, TEXT_MAX)
-    if cleaned is None:
-        raise InvalidInput(f"keep an update to plain text under {TEXT_MAX} characters")
-    return cleaned
-
-
 async def post(
     uow: UnitOfWork,
     ctx: ServiceContext,
@@ -226,14 +217,13 @@ async def post(
     refusal = await _refusal(uow, ctx, actor, incident, text=text, via=via)
     if refusal is not None:
         return await _record_refusal(uow, ctx, actor, incident, refusal, via)
-    try:
-        cleaned = _clean(text)
-    except InvalidInput:
+    typed = text is not None and text.strip() != ""
+    cleaned = clean_text(text, TEXT_MAX) if text is not None and typed else None
+    if typed and cleaned is None:  # too long, or control characters
         return await _record_refusal(
             uow, ctx, actor, incident, Refused("text_shape", incident.code), via
         )
-    if latitude is not None or longitude is not None:
-        validate_point(latitude, longitude)  # type: ignore[arg-type]
+    validate_optional_point(latitude, longitude)
     if cleaned is None and latitude is None and photo_file_id is None:
         return await _record_refusal(
             uow, ctx, actor, incident, Refused("empty", incident.code), via
