@@ -265,6 +265,7 @@ COMMAND_DESCRIPTIONS: dict[str, str] = {
     "newtask": "Add a task to an active alert",
     "acks": "Who has seen an alert and who can help",
     "drill": "Run a drill: the real flow with a fictional youth",
+    "update": "Post what you saw to an alert (or reply to its message)",
 }
 
 

@@ -13,7 +13,7 @@ from bot import texts
 from bot.services import access
 from bot.services.access import Standing
 from bot.services.context import ServiceContext
-from handlers import alerts, buttons, chats, drills, gate, incidents, members, tasks
+from handlers import alerts, buttons, chats, drills, gate, incidents, members, tasks, updates
 from handlers.replies import reply
 
 ErrorCallback = Callable[[object, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -33,6 +33,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], ctx: Servic
         *tasks.build(ctx),
         *incidents.build(ctx),
         *drills.build(ctx),
+        *updates.build(ctx),  # before members: its reply handler falls back to the same
         *members.build(ctx),  # last: ends with the catch-all for unknown commands
     ):
         application.add_handler(handler)

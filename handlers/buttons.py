@@ -24,9 +24,11 @@ from bot.services.members import Decision
 from bot.services.profiles import ProfileView
 from bot.services.registration import Prompt
 from bot.services.tasks import TaskOutcome
+from bot.services.updates import SightingOutcome
 from handlers import drills as drill_handlers
 from handlers import forms as form_handlers
 from handlers import tasks as task_handlers
+from handlers import updates as update_handlers
 from handlers.registration import send_prompt
 from handlers.replies import explain, reply
 
@@ -113,6 +115,8 @@ async def _render(
         return texts_incidents.OPENED
     if isinstance(outcome, DrillOutcome):
         return await drill_handlers.render(ctx, chat_id, outcome)
+    if isinstance(outcome, SightingOutcome):
+        return update_handlers.toast(outcome)
     return None
 
 

@@ -339,6 +339,42 @@ class SqlIncidents:
         )
         return _count(result) == 1
 
+    async def move_to_sighting(
+        self,
+        incident_id: int,
+        *,
+        expected_version: int,
+        fields: dict[str, Any],
+        content_hash: str,
+        by_member_id: int,
+        at: datetime,
+    ) -> bool:
+        """A coordinator confirmed a sighting: the last-known point moves as a new version
+        that this coordinator approves in the same statement. Only an active alert whose
+        approval was current, never by the alert's raiser."""
+        values = _incident_values(fields)
+        values.update(
+            version=expected_version + 1,
+            content_hash=content_hash,
+            approved_version=expected_version + 1,
+            approved_hash=content_hash,
+            approved_by=by_member_id,
+            approved_at=at,
+        )
+        result = await self.s.execute(
+            update(IncidentRow)
+            .where(
+                IncidentRow.id == incident_id,
+                IncidentRow.status == IncidentStatus.ACTIVE.value,
+                IncidentRow.version == expected_version,
+                IncidentRow.approved_version == expected_version,
+                IncidentRow.raised_by != by_member_id,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return _count(result) == 1
+
     async def resolve(
         self, incident_id: int, *, by_member_id: int | None, outcome: str, at: datetime
     ) -> bool:

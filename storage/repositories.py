@@ -574,6 +574,36 @@ class SqlOutbox:
         ).all()
         return [SentMessage(r[0], r[1], int(r[2] or 0), r[3], r[4], r[5]) for r in rows]
 
+    async def message_incident(self, chat_id: int, message_id: int) -> int | None:
+        """The incident a message the bot sent into this chat was about, if any."""
+        return (
+            await self.s.execute(
+                select(OutboxRow.incident_id)
+                .where(
+                    OutboxRow.chat_id == chat_id,
+                    OutboxRow.message_id == message_id,
+                    OutboxRow.status == "sent",
+                    OutboxRow.incident_id.is_not(None),
+                )
+                .order_by(OutboxRow.id)
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+
+    async def recipients_of(self, incident_id: int, *, kinds: Sequence[str]) -> set[int]:
+        """Members with a message of these kinds for the incident, sent or still queued."""
+        rows = await self.s.execute(
+            select(OutboxRow.recipient_member_id)
+            .where(
+                OutboxRow.incident_id == incident_id,
+                OutboxRow.kind.in_(list(kinds)),
+                OutboxRow.status.in_(["pending", "sending", "sent"]),
+                OutboxRow.recipient_member_id.is_not(None),
+            )
+            .distinct()
+        )
+        return {int(r) for r in rows.scalars() if r is not None}
+
     async def cancel_for_incident(self, incident_id: int, *, kinds: Sequence[str]) -> int:
         result = await self.s.execute(
             update(OutboxRow)

@@ -78,6 +78,7 @@ class LocationSource(StrEnum):
     SHARED = "shared"
     RESIDENCE = "residence"
     ADDRESS = "address"
+    SIGHTING = "sighting"  # a coordinator confirmed a member's update there
     NONE = "none"
 
 

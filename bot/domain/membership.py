@@ -182,7 +182,7 @@ _VETTERS = ("invite", "members", "suspend", "reinstate", "remove", "orgs")
 
 # The command menu (and /help) each role sees; nothing else is offered to them.
 _VIEWS = ("incidents", "incident")  # every role: what they may see is decided per incident
-_TASKS = (*_VIEWS, "tasks", "mytasks", "note")
+_TASKS = (*_VIEWS, "tasks", "mytasks", "note", "update")
 _TASK_MANAGERS = (*_TASKS, "newtask", "acks")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.RESIDENCE_STAFF: (*_EVERYONE, *_KEEPERS, *_TASKS),

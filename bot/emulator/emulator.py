@@ -214,18 +214,33 @@ class Emulator:
         return stored.file_id
 
     # --- injection -----------------------------------------------------------------
-    def send_text(self, user_id: int, text: str, chat_id: int | None = None) -> JSON:
-        return self.injector.send_text(user_id, text, chat_id)
+    # ``reply_to``: the message id the user answers with Telegram's Reply.
+    def send_text(
+        self, user_id: int, text: str, chat_id: int | None = None, *, reply_to: int | None = None
+    ) -> JSON:
+        return self.injector.send_text(user_id, text, chat_id, reply_to=reply_to)
 
     def send_location(
-        self, user_id: int, latitude: float, longitude: float, chat_id: int | None = None
+        self,
+        user_id: int,
+        latitude: float,
+        longitude: float,
+        chat_id: int | None = None,
+        *,
+        reply_to: int | None = None,
     ) -> JSON:
-        return self.injector.send_location(user_id, latitude, longitude, chat_id)
+        return self.injector.send_location(user_id, latitude, longitude, chat_id, reply_to=reply_to)
 
     def send_photo(
-        self, user_id: int, data: bytes, caption: str | None = None, chat_id: int | None = None
+        self,
+        user_id: int,
+        data: bytes,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        *,
+        reply_to: int | None = None,
     ) -> JSON:
-        return self.injector.send_photo(user_id, data, caption, chat_id)
+        return self.injector.send_photo(user_id, data, caption, chat_id, reply_to=reply_to)
 
     def forward_text(
         self, user_id: int, text: str, from_user_id: int, chat_id: int | None = None

@@ -29,6 +29,7 @@ from bot.services import (
     profiles,
     registration,
     tasks,
+    updates,
 )
 from bot.services.acknowledgements import AckOutcome, acknowledge
 from bot.services.alerts import VetOutcome
@@ -42,6 +43,7 @@ from bot.services.ports import ActionRecord, UnitOfWork
 from bot.services.profiles import ProfileView
 from bot.services.registration import Prompt
 from bot.services.tasks import TaskOutcome
+from bot.services.updates import SightingOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,7 @@ Outcome = (
     | AckOutcome
     | ViewOutcome
     | DrillOutcome
+    | SightingOutcome
 )
 
 VETTING: dict[str, Callable[..., Coroutine[Any, Any, VetOutcome]]] = {
@@ -157,6 +160,8 @@ async def _dispatch(
         )
     if record.action in TASKS:
         return await TASKS[record.action](uow, ctx, actor=actor, payload=record.payload)
+    if record.action == updates.CONFIRM_ACTION:
+        return await updates.confirm_sighting(uow, ctx, actor=actor, payload=record.payload)
     if record.action == "alert.ack":
         return await acknowledge(
             uow,

@@ -26,6 +26,7 @@ from bot.domain.incidents import OPEN_STATUSES, Incident, IncidentStatus, Youth,
 from bot.domain.membership import Member, Role, may_use
 from bot.domain.outgoing import Button, Outgoing, Priority
 from bot.domain.tasks import LIVE_STATUSES
+from bot.domain.updates import IncidentUpdate
 from bot.domain.visibility import AlertField
 from bot.services import access, acknowledgements, actions, history, resolution, tasks
 from bot.services.context import ServiceContext
@@ -310,10 +311,39 @@ async def latest_updates(
 ) -> list[UpdateLine]:
     """The newest updates on an incident, newest first, at most ``UPDATES_SHOWN``.
 
-    TODO(lead): wire this to the incident updates repository when the updates branch is
-    merged: read the incident's latest ``texts_incidents.UPDATES_SHOWN`` updates (newest
-    first) and map each to ``UpdateLine(at, poster_name, poster_role, text,
-    confirmed_sighting)``, leaving out any update the viewer's role may not see. The page
-    already renders them (see ``texts_incidents.update_line`` and its tests).
+    An update was sent to the alert's coordinators, its task holders and the people near
+    its place; the page shows the whole story only to those who run or lead the search
+    (coordinators, administrators, police, child protection, the youth's residence).
+    Outreach responders see confirmed sightings and their own updates.
     """
-    return []
+    sees_all = viewer.role is not Role.RESPONDER
+    fields = _fields(ctx, viewer)
+    lines: list[UpdateLine] = []
+    for update in await uow.incident_updates.latest_for_incident(
+        incident.id, limit=texts_incidents.UPDATES_SHOWN * 4
+    ):
+        if not (sees_all or update.is_confirmed or update.member_id == viewer.id):
+            continue
+        poster = await uow.members.get(update.member_id)
+        lines.append(
+            UpdateLine(
+                update.created_at,
+                poster.name if poster else "a former member",
+                poster.role if poster else Role.RESPONDER,
+                _update_text(update, show_place=AlertField.LAST_SEEN in fields),
+                confirmed_sighting=update.is_confirmed,
+            )
+        )
+        if len(lines) == texts_incidents.UPDATES_SHOWN:
+            break
+    return lines
+
+
+def _update_text(update: IncidentUpdate, *, show_place: bool) -> str:
+    parts = [update.text] if update.text else []
+    if update.has_point and show_place:
+        where = update.location_label or f"{update.latitude:.5f}, {update.longitude:.5f}"
+        parts.append(f"(at {where})")
+    if update.photo_file_id:
+        parts.append("(with a photo)")
+    return " ".join(parts) or "(a place)"

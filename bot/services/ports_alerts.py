@@ -69,6 +69,20 @@ class IncidentRepo(Protocol):
         """Whether the incident is a drill (cheap: remembered for the unit of work)."""
         ...
 
+    async def move_to_sighting(
+        self,
+        incident_id: int,
+        *,
+        expected_version: int,
+        fields: dict[str, Any],
+        content_hash: str,
+        by_member_id: int,
+        at: datetime,
+    ) -> bool:
+        """Move an active alert's last-known point to a confirmed sighting, as a new version
+        approved by ``by_member_id`` (never its raiser); False if it changed meanwhile."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class FormState:

@@ -34,6 +34,8 @@ from bot.services.fanout import ALERT_KINDS
 from bot.services.forms import FormBehaviour
 from bot.services.ports import UnitOfWork
 
+MAP_METHODS = ("sendLocation", "sendVenue")
+
 
 def may_handle(member: Member, incident: Incident) -> bool:
     """Staff of the youth's residence, coordinators and administrators."""
@@ -203,6 +205,10 @@ async def retract(
         if young:
             message = Outgoing.delete(sent.chat_id, sent.message_id, incident_id=incident.id)
             deleted += 1
+        elif sent.method in MAP_METHODS:
+            # A map cannot be edited into a note: try to delete it anyway (not counted:
+            # Telegram may refuse past its window; the notice asks people to delete copies).
+            message = Outgoing.delete(sent.chat_id, sent.message_id, incident_id=incident.id)
         elif sent.method == "sendPhoto":
             message = Outgoing.replace_photo(
                 sent.chat_id, sent.message_id, caption=note, incident_id=incident.id
