@@ -116,6 +116,17 @@ async def call_bot(bot: Bot, row: Claimed) -> Any:
             chat_id=chat_id,
             latitude=p["latitude"],
             longitude=p["longitude"],
+            reply_markup=reply_markup,
+            protect_content=p.get("protect_content"),
+        )
+    if row.method == "sendVenue":
+        return await bot.send_venue(
+            chat_id=chat_id,
+            latitude=p["latitude"],
+            longitude=p["longitude"],
+            title=p["title"],
+            address=p["address"],
+            reply_markup=reply_markup,
             protect_content=p.get("protect_content"),
         )
     raise ValueError(f"outbox method {row.method!r} is not supported")

@@ -37,8 +37,17 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--config", metavar="PATH", help="TOML settings file")
         return p
 
-    command("run", "Run the bot (with no token configured: the local sandbox).")
-    command("sandbox", "Run the local sandbox: emulator, bot and throwaway database.")
+    empty_help = "start the sandbox with only an administrator, no seeded world"
+    command("run", "Run the bot (with no token configured: the local sandbox).").add_argument(
+        "--empty", action="store_true", help=f"{empty_help} (sandbox only)"
+    )
+    command("sandbox", "Run the local sandbox: emulator, bot and throwaway database.").add_argument(
+        "--empty", action="store_true", help=empty_help
+    )
+    p = command("scenario", "Replay a scenario script (TOML) against a fresh sandbox.")
+    p.add_argument("file", metavar="FILE", help="the scenario, e.g. scenarios/escalation.toml")
+    p.add_argument("--empty", action="store_true", help=empty_help)
+    p.add_argument("--verbose", action="store_true", help="also print what each persona received")
 
     db = sub.add_parser("db", help="Database schema").add_subparsers(
         dest="db_command", required=True
@@ -133,6 +142,7 @@ def _dispatch(args: argparse.Namespace) -> Command:
     table: dict[str, Command] = {
         "run": commands.run,
         "sandbox": commands.sandbox,
+        "scenario": commands.scenario,
         "db": commands.db,
         "admin": commands.admin,
         "org": commands.org,

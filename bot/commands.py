@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Awaitable, Callable
 
 from telegram.error import InvalidToken
 
 from bot.app import StartupError, build_app, service_context
-from bot.cli import EXIT_OK, domain_failure, fail, wait_for_stop_signal
+from bot.cli import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    domain_failure,
+    fail,
+    wait_for_stop_signal,
+)
 from bot.domain.errors import DomainError, NotFound
 from bot.domain.membership import OrgKind, Role
 from bot.logging_setup import RedactingFilter
@@ -52,7 +60,7 @@ async def sandbox(settings: Settings, args: argparse.Namespace) -> int:
     from bot.sandbox import start_sandbox
 
     try:
-        box = await start_sandbox(settings)
+        box = await start_sandbox(settings, empty=getattr(args, "empty", False))
     except OSError as exc:
         return fail(
             f"could not start the sandbox on {settings.sandbox.host}:"
@@ -63,6 +71,34 @@ async def sandbox(settings: Settings, args: argparse.Namespace) -> int:
         await wait_for_stop_signal()
     finally:
         await box.stop()
+    return EXIT_OK
+
+
+async def scenario(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.scenario import ScenarioError, StepResult, load_scenario, run_scenario
+
+    try:
+        script = load_scenario(args.file)
+        script.check_world(empty=args.empty or script.empty)
+    except ScenarioError as exc:
+        print(f"homeward: scenario error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"Scenario: {script.title} ({len(script.steps)} steps)", flush=True)
+
+    def report(result: StepResult) -> None:
+        print(result.line(verbose=args.verbose), flush=True)
+
+    try:
+        results = await run_scenario(settings, script, empty=args.empty, report=report)
+    except OSError as exc:
+        return fail(f"could not start the sandbox: {exc.strerror or exc}")
+    failed = [r for r in results if not r.ok]
+    if failed:
+        skipped = len(script.steps) - len(results)
+        tail = f"; {skipped} later step(s) not run" if skipped else ""
+        print(f"FAILED at step {failed[0].step.number}{tail}", flush=True)
+        return EXIT_FAILED
+    print(f"PASSED: all {len(results)} steps", flush=True)
     return EXIT_OK
 
 

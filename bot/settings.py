@@ -189,6 +189,9 @@ class AlertSettings(_Section):
                 raise ValueError(f"{name}: the same reminder twice")
         return self
 
+    # A drill (/drill) nobody ends is closed automatically after this many minutes.
+    drill_duration_minutes: float = Field(default=120.0, ge=5, le=24 * 60)
+
     @field_validator("visibility")
     @classmethod
     def _fields(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -225,6 +228,7 @@ class AlertSettings(_Section):
                 timedelta(hours=h) for h in sorted(self.return_interview_reminder_hours)
             ),
             return_interview_due=timedelta(hours=self.return_interview_due_hours),
+            drill_duration=timedelta(minutes=self.drill_duration_minutes),
         )
 
 

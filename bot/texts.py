@@ -257,12 +257,16 @@ COMMAND_DESCRIPTIONS: dict[str, str] = {
     "youth": "Youth profiles in your care",
     "addyouth": "Add a youth profile",
     "moveyouth": "Move a profile with the youth to another residence",
+    "incidents": "The open incidents you can see",
+    "incident": "One incident: status, tasks, updates (recorded)",
     "tasks": "Tasks on the active alerts, and who has them",
     "mytasks": "The tasks you have taken",
     "note": "Add a note to a task you hold",
     "newtask": "Add a task to an active alert",
     "acks": "Who has seen an alert and who can help",
     "police": "Record the police report number for an alert",
+    "drill": "Run a drill: the real flow with a fictional youth",
+    "update": "Post what you saw to an alert (or reply to its message)",
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.domain import drills
 from bot.domain.incidents import Incident, Youth
 from bot.domain.membership import Organisation, Role
 from bot.domain.visibility import AlertField
@@ -41,7 +42,12 @@ def _cut(text: str, limit: int) -> str:
 
 
 def compose(title: str, lines: Iterable[tuple[str, str]], *, budget: int, footer: str = "") -> str:
-    """``<b>title</b>`` then ``<b>label:</b> value`` lines, within ``budget`` visible units."""
+    """``<b>title</b>`` then ``<b>label:</b> value`` lines, within ``budget`` visible units.
+
+    Room is always left for the DRILL marker the outbox puts in front of a drill's
+    messages, so a drill card fits Telegram's limits as a real one does.
+    """
+    budget -= drills.MARK_LENGTH
     items = [
         (label, " ".join(str(value).split()) if "\n" not in str(value) else str(value))
         for label, value in lines
@@ -210,8 +216,6 @@ def alert_card(
     title = "MISSING YOUTH"
     if incident.approved_version is not None and incident.version > 1:
         title = "MISSING YOUTH: UPDATED"
-    if incident.is_drill:
-        title = "DRILL: " + title
     footer = "Confidential: do not forward, screenshot or post. Details will be withdrawn."
     return compose(title, lines, budget=budget, footer=footer)
 
@@ -233,10 +237,18 @@ def sensitive(incident: Incident, youth: Youth) -> str:
 
 
 def retracted_note(incident: Incident) -> str:
+    if incident.is_drill:
+        return f"<b>{html.escape(incident.code)}</b>: drill ended. Details removed."
     return f"<b>{html.escape(incident.code)}</b>: resolved. Details removed."
 
 
 def resolved_notice(incident: Incident) -> str:
+    if incident.is_drill:
+        return (
+            f"<b>{html.escape(incident.code)} has ended.</b> Thank you for taking part: it was "
+            "an exercise and no youth was missing. Please delete any saved copies, "
+            "screenshots or notes of it now."
+        )
     return (
         f"<b>Resolved: {html.escape(incident.code)}</b>\nThe youth has been found. Thank you. "
         "Please delete any saved copies, screenshots or notes of the alert now."

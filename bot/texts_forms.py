@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import texts_updates
 from bot.domain.incidents import RISK_QUESTIONS
 
 PROMPTS: dict[tuple[str, str], str] = {
@@ -94,6 +95,19 @@ PROMPTS: dict[tuple[str, str], str] = {
     ("alert.edit", "location_confirm"): "I found this place. Is it right?",
     ("alert.edit", "last_seen"): "When were they last seen?",
     ("alert.edit", "photo"): "Send the new photo:",
+    # /update
+    ("update.post", "incident"): "Which alert is your update about?",
+    ("update.post", "text"): (
+        "What did you see or learn? A few lines: where, when, who with, how they looked."
+    ),
+    ("update.post", "location"): (
+        "Where was it? Share a location with the 📎 button (Location), type an address, "
+        "or press Skip."
+    ),
+    ("update.post", "location_confirm"): "I found this place. Is it right?",
+    ("update.post", "photo"): (
+        "A photo, if you have one, or press Skip. Only roles that receive alert photos see it."
+    ),
 }
 
 PROBLEMS: dict[str, str] = {
@@ -134,6 +148,8 @@ def prompt(kind: str, step: str, data: dict[str, Any], problem: str | None, zone
     question = PROMPTS.get((kind, step), "Please answer:")
     if step == "review" and kind == "alert.raise":
         question = alert_review(data, zone)
+    if step == "review" and kind == "update.post":
+        question = texts_updates.review(data)
     if step == "location_confirm":
         place = data.get("location") or {}
         if place.get("latitude") is not None:

@@ -13,7 +13,18 @@ from bot import texts
 from bot.services import access
 from bot.services.access import Standing
 from bot.services.context import ServiceContext
-from handlers import alerts, buttons, chats, followups, gate, members, tasks
+from handlers import (
+    alerts,
+    buttons,
+    chats,
+    drills,
+    followups,
+    gate,
+    incidents,
+    members,
+    tasks,
+    updates,
+)
 from handlers.replies import reply
 
 ErrorCallback = Callable[[object, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -31,8 +42,11 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], ctx: Servic
     for handler in (
         *alerts.build(ctx),
         *tasks.build(ctx),
+        *incidents.build(ctx),
+        *drills.build(ctx),
         *followups.build(ctx),
-        *members.build(ctx),  # last: it answers anything the others did not take
+        *updates.build(ctx),  # before members: its reply handler falls back to the same
+        *members.build(ctx),  # last: ends with the catch-all for unknown commands
     ):
         application.add_handler(handler)
     application.add_error_handler(_error_handler(ctx))

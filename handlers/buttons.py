@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
-from bot import texts, texts_alerts
+from bot import texts, texts_alerts, texts_incidents
 from bot.domain.errors import DomainError, NotAllowed, StaleAction
 from bot.domain.outgoing import Outgoing, Priority
 from bot.services import buttons, outbox
@@ -16,16 +16,21 @@ from bot.services.acknowledgements import AckOutcome
 from bot.services.actions import parse_callback_data
 from bot.services.alerts import VetOutcome
 from bot.services.context import ServiceContext
+from bot.services.drills import DrillOutcome
 from bot.services.followups import FollowupOutcome
 from bot.services.forms import FormCancelled, FormDone, FormPrompt
+from bot.services.incident_views import ViewOutcome
 from bot.services.invites import CreatedInvite
 from bot.services.members import Decision
 from bot.services.profiles import ProfileView
 from bot.services.registration import Prompt
 from bot.services.tasks import TaskOutcome
+from bot.services.updates import SightingOutcome
+from handlers import drills as drill_handlers
 from handlers import followups as followup_handlers
 from handlers import forms as form_handlers
 from handlers import tasks as task_handlers
+from handlers import updates as update_handlers
 from handlers.registration import send_prompt
 from handlers.replies import explain, reply
 
@@ -108,6 +113,12 @@ async def _render(
         return "Sent to you privately. Your view is recorded."
     if isinstance(outcome, TaskOutcome | AckOutcome):
         return await task_handlers.render(ctx, chat_id, outcome)
+    if isinstance(outcome, ViewOutcome):
+        return texts_incidents.OPENED
+    if isinstance(outcome, DrillOutcome):
+        return await drill_handlers.render(ctx, chat_id, outcome)
+    if isinstance(outcome, SightingOutcome):
+        return update_handlers.toast(outcome)
     if isinstance(outcome, FollowupOutcome):
         return followup_handlers.toast(outcome)
     return None
@@ -115,6 +126,9 @@ async def _render(
 
 async def _render_vetting(ctx: ServiceContext, chat_id: int, outcome: VetOutcome) -> str | None:
     code = outcome.incident.code
+    about = outcome.incident.id  # a drill's menus carry the DRILL marker too
+    if outcome.incident.is_drill:
+        code = f"DRILL {code}"
     if outcome.what == "approved":
         return f"{code} approved: sending to {outcome.recipients} people"
     if outcome.what == "rejected":
@@ -123,8 +137,9 @@ async def _render_vetting(ctx: ServiceContext, chat_id: int, outcome: VetOutcome
         await reply(
             ctx,
             chat_id,
-            f"Why is {texts.esc(code)} not being sent?",
+            f"Why is {texts.esc(outcome.incident.code)} not being sent?",
             keyboard=tuple((b,) for b in outcome.reason_choices),
+            incident_id=about,
         )
         return None
     if outcome.what == "orgs_menu":
@@ -133,8 +148,9 @@ async def _render_vetting(ctx: ServiceContext, chat_id: int, outcome: VetOutcome
         await reply(
             ctx,
             chat_id,
-            f"Which organisation should {texts.esc(code)} also reach?",
+            f"Which organisation should {texts.esc(outcome.incident.code)} also reach?",
             keyboard=tuple((b,) for b in outcome.org_choices),
+            incident_id=about,
         )
         return None
     return f"{code} updated; the vetting card has been refreshed"

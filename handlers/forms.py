@@ -7,13 +7,14 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_forms
+from bot import texts, texts_forms, texts_updates
 from bot.domain.errors import DomainError, StaleAction
 from bot.domain.incidents import Incident, Youth
 from bot.services import forms
 from bot.services.context import ServiceContext
 from bot.services.forms import FormCancelled, FormDone, FormPrompt, FormReply
 from bot.services.resolution import Resolution
+from bot.services.updates import Posted, Refused
 from handlers.replies import explain, reply
 
 
@@ -25,6 +26,12 @@ def render(ctx: ServiceContext, result: FormReply) -> str:
     if isinstance(result, FormCancelled):
         return texts_forms.CANCELLED
     return done_text(result)
+
+
+def update_text(result: Posted | Refused) -> str:
+    if isinstance(result, Posted):
+        return texts_updates.posted(result.incident.code, result.update.id, result.recipients)
+    return texts_updates.refused(result.reason, result.code, result.named)
 
 
 def done_text(done: FormDone) -> str:
@@ -44,6 +51,8 @@ def done_text(done: FormDone) -> str:
         return f"<b>{texts.esc(value.preferred_name)}</b>'s profile has moved."
     if isinstance(value, Youth):
         return f"Profile saved for <b>{texts.esc(value.preferred_name)}</b>."
+    if isinstance(value, Posted | Refused):
+        return update_text(value)
     if isinstance(value, Resolution):
         return (
             f"<b>{texts.esc(value.incident.code)}</b> is closed. Pulling details back: "
@@ -55,7 +64,25 @@ def done_text(done: FormDone) -> str:
 
 async def send(ctx: ServiceContext, chat_id: int, result: FormReply) -> None:
     keyboard = result.keyboard if isinstance(result, FormPrompt) else ()
-    await reply(ctx, chat_id, render(ctx, result), keyboard=keyboard, kind="form")
+    await reply(
+        ctx,
+        chat_id,
+        render(ctx, result),
+        keyboard=keyboard,
+        kind="form",
+        incident_id=_incident_of(result),
+    )
+
+
+def _incident_of(result: FormReply) -> int | None:
+    """The incident a finished form was about (a drill's replies are marked DRILL)."""
+    if not isinstance(result, FormDone):
+        return None
+    if isinstance(result.result, Incident):
+        return result.result.id
+    if isinstance(result.result, Resolution):
+        return result.result.incident.id
+    return None
 
 
 async def on_message(ctx: ServiceContext, update: Update) -> bool:

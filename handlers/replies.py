@@ -16,10 +16,22 @@ async def reply(
     *,
     keyboard: Keyboard = (),
     kind: str = "reply",
+    incident_id: int | None = None,
 ) -> None:
+    """Reply through the outbox; ``incident_id`` when the reply is about one incident
+    (a drill's replies then carry the DRILL marker like its other messages)."""
     await outbox.enqueue(
         ctx,
-        [Outgoing.text(chat_id, text, keyboard=keyboard, priority=Priority.REPLY, kind=kind)],
+        [
+            Outgoing.text(
+                chat_id,
+                text,
+                keyboard=keyboard,
+                priority=Priority.REPLY,
+                kind=kind,
+                incident_id=incident_id,
+            )
+        ],
     )
 
 

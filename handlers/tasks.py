@@ -47,6 +47,7 @@ async def _tasks(ctx: ServiceContext, tid: int, args: list[str]) -> None:
             tid,
             texts_tasks.incident_tasks(item.incident, item.tasks, item.names),
             keyboard=item.keyboard,
+            incident_id=item.incident.id,
         )
 
 
@@ -56,7 +57,13 @@ async def _mytasks(ctx: ServiceContext, tid: int, _args: list[str]) -> None:
         await reply(ctx, tid, texts_tasks.NO_MY_TASKS)
         return
     for task, incident, keyboard in held:
-        await reply(ctx, tid, texts_tasks.my_task(incident, task), keyboard=keyboard)
+        await reply(
+            ctx,
+            tid,
+            texts_tasks.my_task(incident, task),
+            keyboard=keyboard,
+            incident_id=incident.id,
+        )
 
 
 async def _newtask(ctx: ServiceContext, tid: int, args: list[str]) -> None:
@@ -83,7 +90,12 @@ async def _acks(ctx: ServiceContext, tid: int, args: list[str]) -> None:
         await reply(ctx, tid, texts_tasks.NO_ALERTS)
         return
     for v in views:
-        await reply(ctx, tid, texts_tasks.acks(v.incident.code, v.seen, v.can_help, v.not_yet))
+        await reply(
+            ctx,
+            tid,
+            texts_tasks.acks(v.incident.code, v.seen, v.can_help, v.not_yet),
+            incident_id=v.incident.id,
+        )
 
 
 async def render(ctx: ServiceContext, chat_id: int, outcome: TaskOutcome | AckOutcome) -> str:

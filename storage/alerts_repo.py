@@ -23,7 +23,7 @@ from bot.domain.incidents import (
 from bot.domain.membership import Member, MemberStatus, Role, ServiceArea
 from bot.services.ports_alerts import FormState
 from storage.models import FormRow, IncidentRow, MemberRow, YouthRow
-from storage.repositories import to_member
+from storage.repositories import incident_is_drill, to_member
 
 
 def _count(result: Any) -> int:
@@ -53,6 +53,7 @@ def to_youth(row: YouthRow) -> Youth:
         associates=tuple(row.associates or ()),
         risk_notes=row.risk_notes,
         active=row.active,
+        is_drill=row.is_drill,
     )
 
 
@@ -73,6 +74,7 @@ _YOUTH_FIELDS = frozenset(
         "risk_notes",
         "active",
         "residence_org_id",
+        "is_drill",
     }
 )
 
@@ -131,7 +133,11 @@ class SqlYouth:
         rows = (
             await self.s.execute(
                 select(YouthRow)
-                .where(YouthRow.residence_org_id == residence_org_id, YouthRow.active.is_(True))
+                .where(
+                    YouthRow.residence_org_id == residence_org_id,
+                    YouthRow.active.is_(True),
+                    YouthRow.is_drill.is_(False),
+                )
                 .order_by(YouthRow.preferred_name, YouthRow.id)
             )
         ).scalars()
@@ -140,7 +146,9 @@ class SqlYouth:
     async def list_all(self) -> list[Youth]:
         rows = (
             await self.s.execute(
-                select(YouthRow).where(YouthRow.active.is_(True)).order_by(YouthRow.id)
+                select(YouthRow)
+                .where(YouthRow.active.is_(True), YouthRow.is_drill.is_(False))
+                .order_by(YouthRow.id)
             )
         ).scalars()
         return [to_youth(r) for r in rows]
@@ -231,6 +239,9 @@ class SqlIncidents:
     async def get(self, incident_id: int) -> Incident | None:
         row = await self.s.get(IncidentRow, incident_id, populate_existing=True)
         return to_incident(row) if row else None
+
+    async def is_drill(self, incident_id: int) -> bool:
+        return await incident_is_drill(self.s, incident_id)
 
     async def get_by_code(self, code: str) -> Incident | None:
         row = (
@@ -353,8 +364,44 @@ class SqlIncidents:
         )
         return _count(result) == 1
 
+    async def move_to_sighting(
+        self,
+        incident_id: int,
+        *,
+        expected_version: int,
+        fields: dict[str, Any],
+        content_hash: str,
+        by_member_id: int,
+        at: datetime,
+    ) -> bool:
+        """A coordinator confirmed a sighting: the last-known point moves as a new version
+        that this coordinator approves in the same statement. Only an active alert whose
+        approval was current, never by the alert's raiser."""
+        values = _incident_values(fields)
+        values.update(
+            version=expected_version + 1,
+            content_hash=content_hash,
+            approved_version=expected_version + 1,
+            approved_hash=content_hash,
+            approved_by=by_member_id,
+            approved_at=at,
+        )
+        result = await self.s.execute(
+            update(IncidentRow)
+            .where(
+                IncidentRow.id == incident_id,
+                IncidentRow.status == IncidentStatus.ACTIVE.value,
+                IncidentRow.version == expected_version,
+                IncidentRow.approved_version == expected_version,
+                IncidentRow.raised_by != by_member_id,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return _count(result) == 1
+
     async def resolve(
-        self, incident_id: int, *, by_member_id: int, outcome: str, at: datetime
+        self, incident_id: int, *, by_member_id: int | None, outcome: str, at: datetime
     ) -> bool:
         result = await self.s.execute(
             update(IncidentRow)

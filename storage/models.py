@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -162,6 +163,8 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "priority", "not_before"),
         Index("ix_outbox_recipient", "recipient_member_id", "status"),
+        # A reply to one of the bot's messages: which incident was it about?
+        Index("ix_outbox_message", "chat_id", "message_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime]
@@ -213,6 +216,8 @@ class YouthRow(Base):
     associates: Mapped[list[str]] = mapped_column(JSON, default=list)
     risk_notes: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A drill's fictional youth (never listed with real profiles; see bot.domain.drills).
+    is_drill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
     created_by: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime]
@@ -343,3 +348,22 @@ class AcknowledgementRow(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     kind: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime]
+
+
+class IncidentUpdateRow(Base):
+    """What a member saw or learnt about an incident; a coordinator may confirm one that
+    has a place as a sighting (which moves the incident's last-known point)."""
+
+    __tablename__ = "incident_updates"
+    __table_args__ = (Index("ix_incident_updates_incident", "incident_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    text: Mapped[str | None] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    location_label: Mapped[str | None] = mapped_column(String(200))
+    photo_file_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    confirmed_at: Mapped[datetime | None]

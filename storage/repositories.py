@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.domain import drills
 from bot.domain.membership import (
     Group,
     Invite,
@@ -43,6 +44,26 @@ from storage.models import (
     ReplySlotRow,
     TimelineRow,
 )
+
+_DRILL_CACHE = "homeward.drill_incidents"
+
+
+async def incident_is_drill(session: AsyncSession, incident_id: int) -> bool:
+    """Whether an incident is a drill, remembered for the rest of this transaction.
+
+    The flag is set when an incident is created and never changes, so one look per
+    incident per unit of work is enough (the cache lives and dies with the session).
+    """
+    cache: dict[int, bool] = session.info.setdefault(_DRILL_CACHE, {})
+    if incident_id in cache:
+        return cache[incident_id]
+    flag = (
+        await session.execute(select(IncidentRow.is_drill).where(IncidentRow.id == incident_id))
+    ).scalar_one_or_none()
+    if flag is None:
+        return False  # no such incident (yet): nothing to remember
+    cache[incident_id] = bool(flag)
+    return cache[incident_id]
 
 
 def _rowcount(result: Any) -> int:
@@ -499,6 +520,9 @@ class SqlOutbox:
         self.added = 0
 
     async def add(self, message: Outgoing, *, at: datetime) -> int:
+        # The one place every message passes: a drill's messages all say DRILL first.
+        if message.incident_id is not None and await incident_is_drill(self.s, message.incident_id):
+            message = drills.marked(message)
         row = OutboxRow(
             created_at=at,
             chat_id=message.chat_id,
@@ -549,6 +573,36 @@ class SqlOutbox:
             )
         ).all()
         return [SentMessage(r[0], r[1], int(r[2] or 0), r[3], r[4], r[5]) for r in rows]
+
+    async def message_incident(self, chat_id: int, message_id: int) -> int | None:
+        """The incident a message the bot sent into this chat was about, if any."""
+        return (
+            await self.s.execute(
+                select(OutboxRow.incident_id)
+                .where(
+                    OutboxRow.chat_id == chat_id,
+                    OutboxRow.message_id == message_id,
+                    OutboxRow.status == "sent",
+                    OutboxRow.incident_id.is_not(None),
+                )
+                .order_by(OutboxRow.id)
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+
+    async def recipients_of(self, incident_id: int, *, kinds: Sequence[str]) -> set[int]:
+        """Members with a message of these kinds for the incident, sent or still queued."""
+        rows = await self.s.execute(
+            select(OutboxRow.recipient_member_id)
+            .where(
+                OutboxRow.incident_id == incident_id,
+                OutboxRow.kind.in_(list(kinds)),
+                OutboxRow.status.in_(["pending", "sending", "sent"]),
+                OutboxRow.recipient_member_id.is_not(None),
+            )
+            .distinct()
+        )
+        return {int(r) for r in rows.scalars() if r is not None}
 
     async def cancel_for_incident(self, incident_id: int, *, kinds: Sequence[str]) -> int:
         result = await self.s.execute(

@@ -104,11 +104,14 @@ class SqlTimers:
         return _count(result)
 
     async def cancel_for_incident(
-        self, incident_id: int, *, kinds: Sequence[str], at: datetime
+        self, incident_id: int, *, kinds: Sequence[str] | None, at: datetime
     ) -> int:
+        match = TimerRow.incident_id == incident_id
+        if kinds is not None:
+            match = match & TimerRow.kind.in_(list(kinds))
         result = await self.s.execute(
             update(TimerRow)
-            .where(TimerRow.incident_id == incident_id, TimerRow.kind.in_(list(kinds)), _waiting())
+            .where(match, _waiting())
             .values(cancelled_at=at)
             .execution_options(synchronize_session=False)
         )

@@ -21,6 +21,7 @@ from storage.repositories import (
 )
 from storage.tasks_repo import SqlAcknowledgements, SqlTasks
 from storage.timers_repo import SqlTimers
+from storage.updates_repo import SqlIncidentUpdates
 
 
 class SqlUnitOfWork:
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
         self.timers = SqlTimers(session)
         self.tasks = SqlTasks(session)
         self.acknowledgements = SqlAcknowledgements(session)
+        self.incident_updates = SqlIncidentUpdates(session)
         return self
 
     async def __aexit__(

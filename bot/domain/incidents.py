@@ -78,6 +78,7 @@ class LocationSource(StrEnum):
     SHARED = "shared"
     RESIDENCE = "residence"
     ADDRESS = "address"
+    SIGHTING = "sighting"  # a coordinator confirmed a member's update there
     NONE = "none"
 
 
@@ -112,6 +113,7 @@ class Youth:
     associates: tuple[str, ...] = ()
     risk_notes: str | None = None
     active: bool = True
+    is_drill: bool = False  # a drill's fictional youth: never listed with real profiles
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,7 +181,8 @@ _KEEPERS = ("missing", "found", "edit", "youth", "addyouth")
 _VETTERS = ("invite", "members", "suspend", "reinstate", "remove", "orgs")
 
 # The command menu (and /help) each role sees; nothing else is offered to them.
-_TASKS = ("tasks", "mytasks", "note")
+_VIEWS = ("incidents", "incident")  # every role: what they may see is decided per incident
+_TASKS = (*_VIEWS, "tasks", "mytasks", "note", "update")
 _TASK_MANAGERS = (*_TASKS, "newtask", "acks")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.RESIDENCE_STAFF: (*_EVERYONE, *_KEEPERS, *_TASKS, "police"),
@@ -194,6 +195,7 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
         "moveyouth",
         *_VETTERS,
         *_TASK_MANAGERS,
+        "drill",
         "police",
     ),
     Role.ADMIN: (
@@ -203,6 +205,7 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
         *_VETTERS,
         "neworg",
         *_TASK_MANAGERS,
+        "drill",
         "police",
     ),
 }

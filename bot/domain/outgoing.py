@@ -121,6 +121,73 @@ class Outgoing:
         )
 
     @classmethod
+    def location(
+        cls,
+        chat_id: int,
+        latitude: float,
+        longitude: float,
+        *,
+        protect_content: bool = False,
+        priority: Priority = Priority.NOTICE,
+        recipient_member_id: int | None = None,
+        kind: str = "notice",
+        ref: str | None = None,
+        incident_id: int | None = None,
+    ) -> Outgoing:
+        """A map pin: the client draws the map."""
+        params: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+        if protect_content:
+            params["protect_content"] = True
+        return cls(
+            "sendLocation",
+            chat_id,
+            params,
+            priority=priority,
+            recipient_member_id=recipient_member_id,
+            kind=kind,
+            ref=ref,
+            incident_id=incident_id,
+        )
+
+    @classmethod
+    def venue(
+        cls,
+        chat_id: int,
+        latitude: float,
+        longitude: float,
+        *,
+        title: str,
+        address: str,
+        protect_content: bool = False,
+        priority: Priority = Priority.NOTICE,
+        recipient_member_id: int | None = None,
+        kind: str = "notice",
+        ref: str | None = None,
+        incident_id: int | None = None,
+    ) -> Outgoing:
+        """A named place on a map (plain-text title and address, no HTML)."""
+        if not title.strip() or not address.strip():
+            raise ValueError("a venue needs a title and an address")
+        params: dict[str, Any] = {
+            "latitude": latitude,
+            "longitude": longitude,
+            "title": title,
+            "address": address,
+        }
+        if protect_content:
+            params["protect_content"] = True
+        return cls(
+            "sendVenue",
+            chat_id,
+            params,
+            priority=priority,
+            recipient_member_id=recipient_member_id,
+            kind=kind,
+            ref=ref,
+            incident_id=incident_id,
+        )
+
+    @classmethod
     def delete(cls, chat_id: int, message_id: int, *, incident_id: int | None = None) -> Outgoing:
         return cls(
             "deleteMessage",

@@ -9,7 +9,8 @@ injects faults, and records every request for assertions.
 Modules: ``emulator`` (facade), ``server`` (HTTP, faults, recording), ``api`` /
 ``messaging`` / ``service`` (Bot API methods), ``state`` (the world), ``inject``
 (updates), ``html`` (parse mode), ``limits`` (flood control), ``webhook`` (push),
-``control`` (``/_emulator/`` JSON API).
+``control`` (``/_emulator/`` JSON API), ``webchat`` (the browser chat under ``/chat``,
+with ``personas`` naming the sandbox's cast).
 """
 
 from bot.emulator.emulator import Emulator

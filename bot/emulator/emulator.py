@@ -19,6 +19,7 @@ from bot.emulator.models import JSON, Call, EmuChat, EmuMessage, EmuUser, Fault
 from bot.emulator.personas import Personas
 from bot.emulator.server import MAX_BODY, Server
 from bot.emulator.state import State
+from bot.emulator.webchat import WebChat, local_only
 from bot.emulator.webhook import Delivery, WebhookPusher
 
 
@@ -97,9 +98,10 @@ class Emulator:
             raise ValueError(f"the emulator binds to loopback only, not {host!r}")
         if self._runner is not None:
             raise RuntimeError("emulator already started")
-        app = web.Application(client_max_size=MAX_BODY)
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[local_only])
         self.server.routes(app)
         Control(self).routes(app)
+        WebChat(self).routes(app)
         runner = web.AppRunner(
             app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None
         )
@@ -140,6 +142,11 @@ class Emulator:
     def url(self) -> str:
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"http://{host}:{self._port}"
+
+    @property
+    def chat_url(self) -> str:
+        """The web chat (see :mod:`bot.emulator.webchat`)."""
+        return f"{self.url}/chat"
 
     @property
     def base_url(self) -> str:
@@ -197,19 +204,43 @@ class Emulator:
         self.state.user(user_id).deactivated = True
         self.state.notify()
 
+    def upload_file(self, data: bytes, ext: str = "jpg") -> str:
+        """Store a photo as if uploaded to Telegram earlier; returns its file_id (which
+        sendPhoto and getFile accept). The sandbox seeds profile photos this way."""
+        if not data:
+            raise ValueError("a file needs some bytes")
+        stored = self.state.store_file(data, ext=ext)
+        self.state.notify()
+        return stored.file_id
+
     # --- injection -----------------------------------------------------------------
-    def send_text(self, user_id: int, text: str, chat_id: int | None = None) -> JSON:
-        return self.injector.send_text(user_id, text, chat_id)
+    # ``reply_to``: the message id the user answers with Telegram's Reply.
+    def send_text(
+        self, user_id: int, text: str, chat_id: int | None = None, *, reply_to: int | None = None
+    ) -> JSON:
+        return self.injector.send_text(user_id, text, chat_id, reply_to=reply_to)
 
     def send_location(
-        self, user_id: int, latitude: float, longitude: float, chat_id: int | None = None
+        self,
+        user_id: int,
+        latitude: float,
+        longitude: float,
+        chat_id: int | None = None,
+        *,
+        reply_to: int | None = None,
     ) -> JSON:
-        return self.injector.send_location(user_id, latitude, longitude, chat_id)
+        return self.injector.send_location(user_id, latitude, longitude, chat_id, reply_to=reply_to)
 
     def send_photo(
-        self, user_id: int, data: bytes, caption: str | None = None, chat_id: int | None = None
+        self,
+        user_id: int,
+        data: bytes,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        *,
+        reply_to: int | None = None,
     ) -> JSON:
-        return self.injector.send_photo(user_id, data, caption, chat_id)
+        return self.injector.send_photo(user_id, data, caption, chat_id, reply_to=reply_to)
 
     def forward_text(
         self, user_id: int, text: str, from_user_id: int, chat_id: int | None = None

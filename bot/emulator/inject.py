@@ -36,8 +36,20 @@ class Injector:
         text = message.text or message.caption or ""
         return text.startswith("/") or f"@{state.bot_username}".lower() in text.lower()
 
-    def send_text(self, user_id: int, text: str, chat_id: int | None = None) -> JSON:
+    def _reply_target(self, chat: EmuChat, reply_to: int | None) -> int | None:
+        """A message the user answers with Telegram's Reply: it must exist in the chat."""
+        if reply_to is None:
+            return None
+        found = self.state.find_message(chat.id, reply_to)
+        if found is None or found.deleted:
+            raise ValueError(f"no message {reply_to} to reply to in chat {chat.id}")
+        return reply_to
+
+    def send_text(
+        self, user_id: int, text: str, chat_id: int | None = None, *, reply_to: int | None = None
+    ) -> JSON:
         chat = self._chat_for(user_id, chat_id)
+        replied = self._reply_target(chat, reply_to)
         entities: list[JSON] = []
         match = _COMMAND_RE.match(text)
         if match is not None:
@@ -55,22 +67,41 @@ class Injector:
             text=text,
             raw_text=text,
             entities=entities,
+            reply_to_message_id=replied,
         )
         return self._message_update(message)
 
     def send_location(
-        self, user_id: int, latitude: float, longitude: float, chat_id: int | None = None
+        self,
+        user_id: int,
+        latitude: float,
+        longitude: float,
+        chat_id: int | None = None,
+        *,
+        reply_to: int | None = None,
     ) -> JSON:
         chat = self._chat_for(user_id, chat_id)
+        replied = self._reply_target(chat, reply_to)
         message = self.state.new_message(
-            chat, from_bot=False, from_user_id=user_id, location=(latitude, longitude)
+            chat,
+            from_bot=False,
+            from_user_id=user_id,
+            location=(latitude, longitude),
+            reply_to_message_id=replied,
         )
         return self._message_update(message)
 
     def send_photo(
-        self, user_id: int, data: bytes, caption: str | None = None, chat_id: int | None = None
+        self,
+        user_id: int,
+        data: bytes,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        *,
+        reply_to: int | None = None,
     ) -> JSON:
         chat = self._chat_for(user_id, chat_id)
+        replied = self._reply_target(chat, reply_to)
         stored = self.state.store_file(data)
         message = self.state.new_message(
             chat,
@@ -79,6 +110,7 @@ class Injector:
             photo_file_id=stored.file_id,
             caption=caption,
             raw_caption=caption,
+            reply_to_message_id=replied,
         )
         return self._message_update(message)
 

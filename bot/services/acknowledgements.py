@@ -70,25 +70,23 @@ async def view(ctx: ServiceContext, *, telegram_id: int, code: str | None) -> li
             incidents = [i for i in incidents if i.code == code.strip().upper()]
             if not incidents:
                 raise NotFound("active alert")
-        out = []
-        for incident in incidents:
-            acks = await uow.acknowledgements.list_for_incident(incident.id)
-            by_kind = {k: {a.member_id for a in acks if a.kind is k} for k in AckKind}
-            people = {m.id: m for m in await fanout.recipients(uow, ctx, incident)}
-            for a in acks:
-                if a.member_id not in people:
-                    other = await uow.members.get(a.member_id)
-                    if other is not None:
-                        people[other.id] = other
-            answered = by_kind[AckKind.SEEN] | by_kind[AckKind.CAN_HELP]
-            out.append(
-                AckView(
-                    incident,
-                    seen=[people[i].name for i in sorted(by_kind[AckKind.SEEN]) if i in people],
-                    can_help=[
-                        people[i].name for i in sorted(by_kind[AckKind.CAN_HELP]) if i in people
-                    ],
-                    not_yet=[m.name for i, m in sorted(people.items()) if i not in answered],
-                )
-            )
-    return out
+        return [await summarise(uow, ctx, incident) for incident in incidents]
+
+
+async def summarise(uow: UnitOfWork, ctx: ServiceContext, incident: Incident) -> AckView:
+    """Who said "Seen", who said "I can help", and who the alert reaches but has not answered."""
+    acks = await uow.acknowledgements.list_for_incident(incident.id)
+    by_kind = {k: {a.member_id for a in acks if a.kind is k} for k in AckKind}
+    people = {m.id: m for m in await fanout.recipients(uow, ctx, incident)}
+    for a in acks:
+        if a.member_id not in people:
+            other = await uow.members.get(a.member_id)
+            if other is not None:
+                people[other.id] = other
+    answered = by_kind[AckKind.SEEN] | by_kind[AckKind.CAN_HELP]
+    return AckView(
+        incident,
+        seen=[people[i].name for i in sorted(by_kind[AckKind.SEEN]) if i in people],
+        can_help=[people[i].name for i in sorted(by_kind[AckKind.CAN_HELP]) if i in people],
+        not_yet=[m.name for i, m in sorted(people.items()) if i not in answered],
+    )

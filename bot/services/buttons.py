@@ -19,27 +19,33 @@ from bot.services import (
     access,
     actions,
     alerts,
+    drills,
     fanout,
     followups,
     forms,
     history,
+    incident_views,
     invites,
     members,
     profiles,
     registration,
     tasks,
+    updates,
 )
 from bot.services.acknowledgements import AckOutcome, acknowledge
 from bot.services.alerts import VetOutcome
 from bot.services.context import ServiceContext
+from bot.services.drills import DrillOutcome
 from bot.services.followups import FollowupOutcome
 from bot.services.forms import FormReply
+from bot.services.incident_views import ViewOutcome
 from bot.services.invites import CreatedInvite
 from bot.services.members import Decision
 from bot.services.ports import ActionRecord, UnitOfWork
 from bot.services.profiles import ProfileView
 from bot.services.registration import Prompt
 from bot.services.tasks import TaskOutcome
+from bot.services.updates import SightingOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,9 @@ Outcome = (
     | SensitiveSent
     | TaskOutcome
     | AckOutcome
+    | ViewOutcome
+    | DrillOutcome
+    | SightingOutcome
     | FollowupOutcome
 )
 
@@ -154,6 +163,8 @@ async def _dispatch(
         )
     if record.action in TASKS:
         return await TASKS[record.action](uow, ctx, actor=actor, payload=record.payload)
+    if record.action == updates.CONFIRM_ACTION:
+        return await updates.confirm_sighting(uow, ctx, actor=actor, payload=record.payload)
     if record.action in followups.BUTTONS:
         return await followups.BUTTONS[record.action](uow, ctx, actor=actor, payload=record.payload)
     if record.action == "alert.ack":
@@ -164,6 +175,12 @@ async def _dispatch(
             incident_id=int(record.payload["incident"]),
             kind=AckKind(record.payload["kind"]),
         )
+    if record.action == incident_views.VIEW_ACTION:
+        return await incident_views.open_from_list(
+            uow, ctx, actor=actor, incident_id=int(record.payload["incident"])
+        )
+    if record.action.startswith("drill."):
+        return await drills.press(uow, ctx, actor=actor, record=record)
     raise StaleAction(f"unknown action {record.action!r}")
 
 

@@ -84,6 +84,8 @@ class AlertPolicy:
     # The return interview after the youth is found: reminders, then the deadline.
     return_interview_reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=48))
     return_interview_due: timedelta = timedelta(hours=72)
+    # A drill nobody ends is closed (and its fictional youth removed) after this long.
+    drill_duration: timedelta = timedelta(hours=2)
 
 
 class RecentReplies:

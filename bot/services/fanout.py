@@ -14,6 +14,7 @@ from bot.domain.incidents import Incident, IncidentStatus, Youth, age_on
 from bot.domain.membership import Member, Role
 from bot.domain.outgoing import Button, Outgoing, Priority
 from bot.domain.tasks import AckKind
+from bot.domain.updates import UPDATE_KINDS
 from bot.domain.visibility import AlertField, may_open_sensitive
 from bot.services import actions, history
 from bot.services.context import ServiceContext
@@ -32,6 +33,8 @@ ALERT_KINDS = (
     "task_done",
     "police_reminder",
     "status_check",
+    "incident_view",
+    *UPDATE_KINDS,
 )
 
 

@@ -514,12 +514,18 @@ async def return_interview_overdue(uow: UnitOfWork, ctx: ServiceContext, timer: 
 
 
 async def after_found(
-    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, incident: Incident
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member | None, incident: Incident
 ) -> None:
     """The youth is found (called after the search messages were pulled back, so the
     return interview's own messages are not): the search follow-ups stop, the return
-    interview starts. The serious-occurrence report is still owed."""
+    interview starts. The serious-occurrence report is still owed.
+
+    A drill practises the search, not what follows a return: its wind-down cancels every
+    timer and task it had, so no return interview is started for it (nor when a timer,
+    with no actor, closed it: only a drill's end does that)."""
     await timers.cancel_search_followups(uow, ctx, incident.id)
+    if incident.is_drill or actor is None:
+        return
     await tasks.create_return_interview(uow, ctx, actor=actor, incident=incident)
 
 

@@ -106,10 +106,14 @@ def registry() -> Registry:
     """The form kinds Homeward knows, built on first use (not at import)."""
     global _default
     if _default is None:
-        from bot.services import alerts, profiles
+        from bot.services import alerts, profiles, updates
 
         built = Registry()
-        for behaviour in (*alerts.form_behaviours(), *profiles.form_behaviours()):
+        for behaviour in (
+            *alerts.form_behaviours(),
+            *profiles.form_behaviours(),
+            *updates.form_behaviours(),
+        ):
             built.add(behaviour)
         _default = built
     return _default
@@ -163,10 +167,10 @@ async def answer_text(ctx: ServiceContext, *, telegram_id: int, text: str) -> Fo
         return None
     behaviour = registry().get(state.kind)
     step = behaviour.spec.step(state.step)
-    if step.kind is StepKind.LOCATION:
-        parsed = await _geocode(ctx, text)
-    elif step.optional and text.strip().lower() in ("skip", "none", "-"):
+    if step.optional and text.strip().lower() in ("skip", "none", "-"):
         parsed = Parsed.good(None)
+    elif step.kind is StepKind.LOCATION:
+        parsed = await _geocode(ctx, text)
     else:
         parsed = parse_typed(step, text, _context(ctx))
     return await _apply(ctx, telegram_id, state, step, parsed)

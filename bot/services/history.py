@@ -1,4 +1,7 @@
-"""Timeline use cases: append (called by every other use case) and verify."""
+"""Timeline use cases: append (called by every other use case) and verify.
+
+Events about a drill incident carry ``{"drill": true}`` in their details.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,10 @@ async def record(
     incident_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> RecordedEvent:
+    details = dict(details or {})
+    if incident_id is not None and await uow.incidents.is_drill(incident_id):
+        # Marked at the source, so any later count or report can leave drills out.
+        details["drill"] = True
     event = Event(
         action=action,
         subject_type=subject_type,
@@ -29,7 +36,7 @@ async def record(
         actor_member_id=actor.id if actor else None,
         actor_telegram_id=actor.telegram_id if actor else actor_telegram_id,
         incident_id=incident_id,
-        details=details or {},
+        details=details,
     )
     return await uow.timeline.append(event, at=ctx.clock.now())
 

@@ -35,6 +35,7 @@ from bot.services.ports_alerts import (
     TimerRepo,
     YouthRepo,
 )
+from bot.services.ports_updates import IncidentUpdateRepo
 
 
 class MemberRepo(Protocol):
@@ -177,6 +178,14 @@ class OutboxRepo(Protocol):
         """Cancel this incident's messages of these kinds not yet handed to Telegram."""
         ...
 
+    async def message_incident(self, chat_id: int, message_id: int) -> int | None:
+        """The incident a message the bot sent into this chat was about, if any."""
+        ...
+
+    async def recipients_of(self, incident_id: int, *, kinds: Sequence[str]) -> set[int]:
+        """Members with a message of these kinds for the incident, sent or still queued."""
+        ...
+
     async def cancel_pending(
         self, *, ref: str | None = None, recipient_member_id: int | None = None
     ) -> int:
@@ -224,6 +233,8 @@ class UnitOfWork(Protocol):
     def tasks(self) -> TaskRepo: ...
     @property
     def acknowledgements(self) -> AcknowledgementRepo: ...
+    @property
+    def incident_updates(self) -> IncidentUpdateRepo: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -60,8 +60,29 @@ class IncidentRepo(Protocol):
         ...
 
     async def resolve(
-        self, incident_id: int, *, by_member_id: int, outcome: str, at: datetime
-    ) -> bool: ...
+        self, incident_id: int, *, by_member_id: int | None, outcome: str, at: datetime
+    ) -> bool:
+        """Close an open incident; ``by_member_id`` None: closed by a timer (a drill's end)."""
+        ...
+
+    async def is_drill(self, incident_id: int) -> bool:
+        """Whether the incident is a drill (cheap: remembered for the unit of work)."""
+        ...
+
+    async def move_to_sighting(
+        self,
+        incident_id: int,
+        *,
+        expected_version: int,
+        fields: dict[str, Any],
+        content_hash: str,
+        by_member_id: int,
+        at: datetime,
+    ) -> bool:
+        """Move an active alert's last-known point to a confirmed sighting, as a new version
+        approved by ``by_member_id`` (never its raiser); False if it changed meanwhile."""
+        ...
+
     async def record_police_report(self, incident_id: int, *, number: str) -> bool:
         """Police told, under this report number; no new version (not vetted content)."""
         ...
@@ -214,8 +235,11 @@ class TimerRepo(Protocol):
         ...
 
     async def cancel_for_incident(
-        self, incident_id: int, *, kinds: Sequence[str], at: datetime
-    ) -> int: ...
+        self, incident_id: int, *, kinds: Sequence[str] | None, at: datetime
+    ) -> int:
+        """Cancel the incident's waiting timers of these kinds (``None``: of every kind)."""
+        ...
+
     async def claim_due(self, *, now: datetime, limit: int) -> list[Timer]:
         """Mark up to ``limit`` due timers fired and return them; each is returned once,
         ever, whoever else is claiming at the same time."""

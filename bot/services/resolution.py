@@ -28,11 +28,13 @@ from bot.domain.incidents import (
 )
 from bot.domain.membership import Member, Role
 from bot.domain.outgoing import Outgoing, Priority
-from bot.services import access, alerts, history, timers, vetting
+from bot.services import access, alerts, drill_cleanup, history, timers, vetting
 from bot.services.context import ServiceContext
 from bot.services.fanout import ALERT_KINDS
 from bot.services.forms import FormBehaviour
 from bot.services.ports import UnitOfWork
+
+MAP_METHODS = ("sendLocation", "sendVenue")
 
 
 def may_handle(member: Member, incident: Incident) -> bool:
@@ -53,7 +55,8 @@ async def _incident_choices(uow: UnitOfWork, member: Member) -> list[tuple[str, 
     for incident in await open_incidents_for(uow, member):
         youth = await uow.youth.get(incident.youth_id) if incident.youth_id else None
         name = youth.preferred_name if youth else (incident.subject_name or "unnamed")
-        choices.append((str(incident.id), f"{incident.code}: {name}"[:60]))
+        drill = "DRILL " if incident.is_drill else ""
+        choices.append((str(incident.id), f"{drill}{incident.code}: {name}"[:60]))
     return choices
 
 
@@ -133,9 +136,26 @@ async def resolve(
         raise NotFound("incident")
     if not may_handle(actor, incident):
         raise NotAllowed("not your residence's alert")
+    result = await close(uow, ctx, incident=incident, actor=actor, outcome=outcome)
+    if result.incident.is_drill:  # /found on a drill: practised, and the drill is over
+        await drill_cleanup.wind_down(uow, ctx, result.incident, actor=actor, how="found")
+    return result
+
+
+async def close(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    *,
+    incident: Incident,
+    actor: Member | None,
+    outcome: Outcome,
+    details: dict[str, Any] | None = None,
+) -> Resolution:
+    """Close an open incident and pull its details back. ``actor`` None: a timer closed
+    it (a drill that ran its time); callers check who may close it before this."""
     now = ctx.clock.now()
     if not await uow.incidents.resolve(
-        incident.id, by_member_id=actor.id, outcome=outcome.value, at=now
+        incident.id, by_member_id=actor.id if actor else None, outcome=outcome.value, at=now
     ):
         raise StaleAction("this alert is already closed")
     await timers.cancel_vetting_escalations(uow, ctx, incident.id)
@@ -150,7 +170,7 @@ async def resolve(
         subject_id=incident.id,
         actor=actor,
         incident_id=incident.id,
-        details={"outcome": outcome.value, "youth_id": incident.youth_id},
+        details={"outcome": outcome.value, "youth_id": incident.youth_id, **(details or {})},
     )
     result = await retract(uow, ctx, resolved, now)
     await history.record(
@@ -189,6 +209,10 @@ async def retract(
         if young:
             message = Outgoing.delete(sent.chat_id, sent.message_id, incident_id=incident.id)
             deleted += 1
+        elif sent.method in MAP_METHODS:
+            # A map cannot be edited into a note: try to delete it anyway (not counted:
+            # Telegram may refuse past its window; the notice asks people to delete copies).
+            message = Outgoing.delete(sent.chat_id, sent.message_id, incident_id=incident.id)
         elif sent.method == "sendPhoto":
             message = Outgoing.replace_photo(
                 sent.chat_id, sent.message_id, caption=note, incident_id=incident.id

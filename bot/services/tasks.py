@@ -701,17 +701,22 @@ async def overview(
         out = []
         for incident in await _pick(uow, ctx, member, code):
             found = _shown(incident, await uow.tasks.list_for_incident(incident.id))
-            names = {
-                t.holder_member_id: await _name(uow, t.holder_member_id)
-                for t in found
-                if t.holder_member_id is not None
-            }
+            names = await holder_names(uow, found)
             keyboard: Keyboard = ()
             if _may_manage(member, incident):
                 keyboard = await _manager_keyboard(uow, ctx, member, incident, found)
             out.append(IncidentTasks(incident, found, names, keyboard))
         await uow.commit()
     return out
+
+
+async def holder_names(uow: UnitOfWork, found: list[Task]) -> dict[int, str]:
+    """The name of each task's holder (or of the last one, for a finished task)."""
+    return {
+        t.holder_member_id: await _name(uow, t.holder_member_id)
+        for t in found
+        if t.holder_member_id is not None
+    }
 
 
 async def _manager_keyboard(

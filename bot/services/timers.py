@@ -8,7 +8,7 @@ timeline events) commit together or not at all, so a crash half-way leaves the t
 due for the next tick, and one failing handler cannot undo or block the others.
 
 Handlers for each kind live with their use case (``bot.services.escalation``,
-``bot.services.tasks``, ``bot.services.followups``).
+``bot.services.tasks``, ``bot.services.drills``, ``bot.services.followups``).
 
 A timer that repeats (police reminders, status checks) arms its successor under a new
 key, ``kind:incident:sequence``, in the same transaction as its own firing: each one
@@ -36,6 +36,7 @@ VETTING_ESCALATIONS = (ESCALATE_AREA, ESCALATE_ADMINS)
 TASK_REANNOUNCE = "task.reannounce"
 TASK_UNCLAIMED = "task.unclaimed"
 TASK_TIMERS = (TASK_REANNOUNCE, TASK_UNCLAIMED)
+DRILL_END = "drill.end"
 POLICE_REMINDER = "followup.police"
 STATUS_CHECK = "followup.status_check"
 OCCURRENCE_REMINDER = "followup.occurrence"
@@ -281,9 +282,14 @@ async def cancel_return_interview_timers(
 
 
 def default_handlers() -> dict[str, Handler]:
-    from bot.services import escalation, followups, tasks
+    from bot.services import drills, escalation, followups, tasks
 
-    return {**escalation.HANDLERS, **tasks.TIMER_HANDLERS, **followups.TIMER_HANDLERS}
+    return {
+        **escalation.HANDLERS,
+        **tasks.TIMER_HANDLERS,
+        **drills.TIMER_HANDLERS,
+        **followups.TIMER_HANDLERS,
+    }
 
 
 async def fire_due(

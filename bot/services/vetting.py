@@ -28,7 +28,7 @@ from bot.domain.incidents import (
 from bot.domain.membership import VETTING_ROLES, Member, MemberStatus, Role
 from bot.domain.outgoing import Button, Outgoing, Priority
 from bot.domain.reach import REACH_CHOICES_KM, covers
-from bot.services import actions, fanout, history, timers
+from bot.services import actions, drill_cleanup, fanout, history, timers
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
 
@@ -138,7 +138,10 @@ async def _settle_cards(uow: UnitOfWork, ctx: ServiceContext, incident_id: int, 
                 Outgoing.delete(sent.chat_id, sent.message_id, incident_id=incident_id), at=now
             )
         else:
-            await uow.outbox.add(Outgoing.edit_text(sent.chat_id, sent.message_id, note), at=now)
+            await uow.outbox.add(
+                Outgoing.edit_text(sent.chat_id, sent.message_id, note, incident_id=incident_id),
+                at=now,
+            )
 
 
 async def _load_for_vetting(uow: UnitOfWork, *, actor: Member, payload: dict[str, Any]) -> Incident:
@@ -283,6 +286,7 @@ async def reject(
     await _tell_raiser(
         uow, ctx, incident, texts_alerts.raiser_rejected(incident, reason, actor.name)
     )
+    await drill_cleanup.wind_down(uow, ctx, incident, actor=actor, how="rejected")
     return VetOutcome(incident, "rejected")
 
 

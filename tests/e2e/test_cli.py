@@ -151,7 +151,7 @@ def test_run_refuses_an_out_of_date_schema_with_the_fix(tmp_path: Path) -> None:
     assert TOKEN not in result.stderr
 
 
-async def test_run_without_a_token_serves_the_sandbox_and_stops_on_sigterm(
+async def test_run_without_a_token_serves_the_web_chat_within_10_s_and_stops_on_sigterm(
     tmp_path: Path,
 ) -> None:
     env = {**os.environ, "HOMEWARD_SANDBOX__PORT": "0", "PYTHONUNBUFFERED": "1"}
@@ -174,11 +174,24 @@ async def test_run_without_a_token_serves_the_sandbox_and_stops_on_sigterm(
             line = await asyncio.wait_for(proc.stdout.readline(), 20)
             assert line, "sandbox exited before printing its banner"
             banner += line.decode()
-        assert time.monotonic() - started < 10
-        url = next(w for w in banner.split() if w.startswith("http://127.0.0.1:"))
-        async with aiohttp.ClientSession() as http, http.get(f"{url}/_emulator/calls") as resp:
-            assert resp.status == 200
-            methods = {c["method"] for c in await resp.json()}
+        chat_url = banner.split("Web chat: ", 1)[1].split()[0]
+        url = banner.split("Telegram emulator: ", 1)[1].split()[0]
+        assert chat_url.startswith("http://127.0.0.1:")
+        assert chat_url == f"{url}/chat"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(chat_url) as resp:
+                assert resp.status == 200
+                assert "<title>Homeward sandbox chat</title>" in await resp.text()
+            # The web chat answered within 10 seconds of the command starting.
+            assert time.monotonic() - started < 10
+            async with http.get(f"{url}/chat/static/chat.js") as resp:
+                assert resp.status == 200
+            async with http.get(f"{url}/chat/api/personas") as resp:
+                assert resp.status == 200
+                assert (await resp.json())["personas"], "the web chat offers nobody to be"
+            async with http.get(f"{url}/_emulator/calls") as resp:
+                assert resp.status == 200
+                methods = {c["method"] for c in await resp.json()}
         assert {"getMe", "deleteWebhook"} <= methods  # polling has begun
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 10) == 0

@@ -1,0 +1,652 @@
+"""Updates on an active incident, and the sightings coordinators confirm.
+
+Anyone taking part in an incident (:func:`takes_part`) can post an update with
+``/update`` (a short form) or by replying to one of the bot's messages about it:
+text, optionally a place and a photo. It goes, with ``protect_content``, to the
+incident's coordinators, its task holders and, when it has a place, the active
+members whose own area covers that place; never to the poster, each person once.
+A place is sent as a venue or a location right after the text, so clients draw
+the map.
+
+A coordinator who neither posted the update nor raised the alert can confirm an
+update with a place as a sighting: in one transaction the update is marked, the
+incident's last-known point moves there as a new version that this coordinator
+approves (the approval stays current and is on the timeline), the people near the
+new point are told, and members the alert now reaches for the first time get it.
+
+Refusals (not taking part, another incident's code, a closed alert) change nothing
+and are recorded without the refused content.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot import texts_updates
+from bot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleAction
+from bot.domain.forms import FormSpec, Step, StepKind, clean_text
+from bot.domain.geo import validate_optional_point
+from bot.domain.incidents import (
+    Incident,
+    IncidentStatus,
+    LocationSource,
+    content_hash,
+    sent_fields,
+)
+from bot.domain.membership import VETTING_ROLES, Member, MemberStatus, Role
+from bot.domain.outgoing import Keyboard, Outgoing, Priority
+from bot.domain.tasks import TaskStatus
+from bot.domain.updates import (
+    CODE_PATTERN,
+    KIND_SIGHTING,
+    KIND_SIGHTING_MAP,
+    KIND_UPDATE,
+    KIND_UPDATE_MAP,
+    LABEL_MAX,
+    TEXT_MAX,
+    IncidentUpdate,
+    codes_named,
+)
+from bot.domain.visibility import AlertField
+from bot.services import access, actions, fanout, history
+from bot.services.context import ServiceContext
+from bot.services.forms import FormBehaviour, FormPrompt
+from bot.services.ports import UnitOfWork
+from bot.services.resolution import may_handle
+
+COMMAND = "update"
+CONFIRM_ACTION = "update.confirm"
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    incident: Incident
+    update: IncidentUpdate
+    recipients: int
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Nothing was posted. ``reason`` names the explanation in texts_updates.refused."""
+
+    reason: str
+    code: str | None = None  # the incident it was about
+    named: str | None = None  # the other incident the update named
+
+
+@dataclass(frozen=True, slots=True)
+class SightingOutcome:
+    """``what``: confirmed, already (someone confirmed it first), closed, older."""
+
+    what: str
+    incident: Incident
+    update: IncidentUpdate
+    by_name: str | None = None
+    notified: int = 0
+    newly_alerted: int = 0
+
+
+# Who takes part, and who hears ----------------------------------------------------------------
+
+
+async def coordinators(uow: UnitOfWork, incident: Incident) -> list[Member]:
+    """The coordinator whose approval is current, and the coordinators whose own area
+    covers the incident's point; every active coordinator and administrator if none."""
+    found: dict[int, Member] = {}
+    approver = await uow.members.incident_approver(incident.id)
+    if approver is not None and approver.is_active:
+        found[approver.id] = approver
+    if incident.has_point:
+        for m in await uow.reach.members_near(
+            latitude=incident.latitude or 0.0,
+            longitude=incident.longitude or 0.0,
+            radius_km=0.0,
+            roles=[Role.COORDINATOR],
+        ):
+            found[m.id] = m
+    if not found:
+        for m in await uow.members.list(statuses=[MemberStatus.ACTIVE], roles=list(VETTING_ROLES)):
+            found[m.id] = m
+    return sorted(found.values(), key=lambda m: m.id)
+
+
+async def task_holders(uow: UnitOfWork, incident: Incident) -> list[Member]:
+    """Active members holding one of the incident's tasks now."""
+    found: dict[int, Member] = {}
+    for task in await uow.tasks.list_for_incident(incident.id):
+        if task.status is not TaskStatus.CLAIMED or task.holder_member_id is None:
+            continue
+        holder = await uow.members.get(task.holder_member_id)
+        if holder is not None and holder.is_active:
+            found[holder.id] = holder
+    return sorted(found.values(), key=lambda m: m.id)
+
+
+async def takes_part(
+    uow: UnitOfWork, ctx: ServiceContext, member: Member, incident: Incident
+) -> bool:
+    """Coordinators, administrators and the youth's residence staff; once the alert has
+    been approved, also the people it was sent to or reaches now, and task holders."""
+    if not member.is_active:
+        return False
+    if may_handle(member, incident):
+        return True
+    if incident.approved_version is None:
+        return False  # never sent: nobody else knows of it
+    if any(m.id == member.id for m in await task_holders(uow, incident)):
+        return True
+    if member.id in await uow.outbox.recipients_of(incident.id, kinds=("alert",)):
+        return True
+    return any(m.id == member.id for m in await fanout.recipients(uow, ctx, incident))
+
+
+async def active_incidents_for(
+    uow: UnitOfWork, ctx: ServiceContext, member: Member
+) -> list[Incident]:
+    return [
+        i
+        for i in await uow.incidents.list(statuses=[IncidentStatus.ACTIVE])
+        if await takes_part(uow, ctx, member, i)
+    ]
+
+
+async def _refusal(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    member: Member,
+    incident: Incident,
+    *,
+    text: str | None,
+    via: str,
+) -> Refused | None:
+    """Why this member can't post this update to this incident now, or None."""
+    others = sorted(codes_named(text) - {incident.code})
+    if others:
+        return Refused("wrong_incident", incident.code, others[0])
+    if not await takes_part(uow, ctx, member, incident):
+        return Refused("not_taking_part", incident.code)
+    if incident.status is IncidentStatus.PENDING:
+        return Refused("pending", incident.code)
+    if incident.status is not IncidentStatus.ACTIVE:
+        return Refused("closed", incident.code)
+    return None
+
+
+async def _record_refusal(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    member: Member,
+    incident: Incident,
+    refusal: Refused,
+    via: str,
+) -> Refused:
+    # Only the fact and the reason: the refused content is not kept anywhere.
+    await history.record(
+        uow,
+        ctx,
+        action="update.refused",
+        subject_type="incident",
+        subject_id=incident.id,
+        actor=member,
+        incident_id=incident.id,
+        details={"reason": refusal.reason, "via": via},
+    )
+    return refusal
+
+
+# Posting ---------------------------------------------------------------------------------------
+
+
+async def post(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    *,
+    actor: Member,
+    incident: Incident,
+    text: str | None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    location_label: str | None = None,
+    photo_file_id: str | None = None,
+    via: str,
+) -> Posted | Refused:
+    """Store an update and send it to the people who need it (all checks included)."""
+    refusal = await _refusal(uow, ctx, actor, incident, text=text, via=via)
+    if refusal is not None:
+        return await _record_refusal(uow, ctx, actor, incident, refusal, via)
+    typed = text is not None and text.strip() != ""
+    cleaned = clean_text(text, TEXT_MAX) if text is not None and typed else None
+    if typed and cleaned is None:  # too long, or control characters
+        return await _record_refusal(
+            uow, ctx, actor, incident, Refused("text_shape", incident.code), via
+        )
+    validate_optional_point(latitude, longitude)
+    if cleaned is None and latitude is None and photo_file_id is None:
+        return await _record_refusal(
+            uow, ctx, actor, incident, Refused("empty", incident.code), via
+        )
+    update = await uow.incident_updates.add(
+        incident_id=incident.id,
+        member_id=actor.id,
+        at=ctx.clock.now(),
+        text=cleaned,
+        latitude=latitude,
+        longitude=longitude,
+        location_label=(location_label or "")[:LABEL_MAX] or None,
+        photo_file_id=(photo_file_id or "")[:200] or None,
+    )
+    audience = await _audience(uow, incident, update, exclude={actor.id})
+    for member in audience:
+        await _send_update(uow, ctx, incident, update, actor, member)
+    await history.record(
+        uow,
+        ctx,
+        action="update.posted",
+        subject_type="incident_update",
+        subject_id=update.id,
+        actor=actor,
+        incident_id=incident.id,
+        details={
+            "via": via,
+            "place": update.has_point,
+            "photo": update.photo_file_id is not None,
+            "recipients": [m.id for m in audience],
+        },
+    )
+    return Posted(incident, update, len(audience))
+
+
+async def _audience(
+    uow: UnitOfWork, incident: Incident, update: IncidentUpdate, *, exclude: set[int]
+) -> list[Member]:
+    """Coordinators, task holders and members whose area covers the update's place."""
+    found = {m.id: m for m in await coordinators(uow, incident)}
+    for m in await task_holders(uow, incident):
+        found[m.id] = m
+    if update.has_point:
+        for m in await uow.reach.members_near(
+            latitude=update.latitude or 0.0, longitude=update.longitude or 0.0, radius_km=0.0
+        ):
+            found.setdefault(m.id, m)
+    return sorted((m for m in found.values() if m.id not in exclude), key=lambda m: m.id)
+
+
+def _sees_photos(ctx: ServiceContext, member: Member) -> bool:
+    return AlertField.PHOTO in ctx.alerts.visibility.get(member.role, frozenset())
+
+
+def _may_confirm(member: Member, incident: Incident, update: IncidentUpdate) -> bool:
+    return (
+        update.has_point
+        and not update.is_confirmed
+        and member.role in VETTING_ROLES
+        and member.id not in (update.member_id, incident.raised_by)
+    )
+
+
+async def _send_update(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    incident: Incident,
+    update: IncidentUpdate,
+    poster: Member,
+    member: Member,
+) -> None:
+    now = ctx.clock.now()
+    photo = update.photo_file_id if _sees_photos(ctx, member) else None
+    may_confirm = _may_confirm(member, incident, update)
+    keyboard: Keyboard = ()
+    if may_confirm:
+        confirm = await actions.button(
+            uow,
+            ctx,
+            texts_updates.CONFIRM,
+            action=CONFIRM_ACTION,
+            payload={"update": update.id},
+            audience_telegram_id=member.telegram_id,
+        )
+        keyboard = ((confirm,),)
+    card = texts_updates.update_card(
+        incident,
+        update,
+        poster.name,
+        poster.role,
+        ctx.zone,
+        budget=1024 if photo else 4096,
+        photo_withheld=update.photo_file_id is not None and photo is None,
+        may_confirm=may_confirm,
+    )
+    common: dict[str, Any] = {
+        "protect_content": True,
+        "priority": Priority.ALERT,
+        "recipient_member_id": member.id,
+        "incident_id": incident.id,
+    }
+    ref = f"update:{update.id}"
+    if photo:
+        message = Outgoing.photo(
+            member.telegram_id,
+            photo,
+            caption=card,
+            keyboard=keyboard,
+            kind=KIND_UPDATE,
+            ref=ref,
+            **common,
+        )
+    else:
+        message = Outgoing.text(
+            member.telegram_id, card, keyboard=keyboard, kind=KIND_UPDATE, ref=ref, **common
+        )
+    await uow.outbox.add(message, at=now)
+    if update.has_point:
+        title = texts_updates.venue_title(incident, update, sighting=False)
+        await uow.outbox.add(_map(member, update, title, KIND_UPDATE_MAP, ref, common), at=now)
+
+
+def _map(
+    member: Member, update: IncidentUpdate, title: str, kind: str, ref: str, common: dict[str, Any]
+) -> Outgoing:
+    """A venue when the place has a name, otherwise a plain location."""
+    latitude, longitude = update.latitude or 0.0, update.longitude or 0.0
+    if update.location_label:
+        return Outgoing.venue(
+            member.telegram_id,
+            latitude,
+            longitude,
+            title=title,
+            address=update.location_label,
+            kind=kind,
+            ref=ref,
+            **common,
+        )
+    return Outgoing.location(member.telegram_id, latitude, longitude, kind=kind, ref=ref, **common)
+
+
+# Replies to the bot's messages ----------------------------------------------------------------
+
+_COMMAND = re.compile(r"\s*/([A-Za-z0-9_]+)(?:@[A-Za-z0-9_]+)?(?:\s+|$)")
+_LEADING_CODE = re.compile(r"(" + CODE_PATTERN.pattern + r")(?:\s+|$)", re.IGNORECASE)
+
+
+async def post_reply(
+    ctx: ServiceContext,
+    *,
+    telegram_id: int,
+    chat_id: int,
+    replied_message_id: int,
+    text: str | None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    photo_file_id: str | None = None,
+) -> Posted | Refused | None:
+    """A reply to one of the bot's messages about an incident posts an update to THAT
+    incident. None when the replied-to message is not about an incident (or the reply
+    is some other command): the caller treats it as an ordinary message."""
+    command = _COMMAND.match(text or "")
+    if command is not None and command.group(1).lower() != COMMAND:
+        return None  # another command: not an update
+    body = text[command.end() :] if text is not None and command is not None else text
+    named: str | None = None
+    leading = _LEADING_CODE.match(body or "") if command is not None else None
+    if body is not None and leading is not None:
+        named, body = leading.group(1).upper(), body[leading.end() :]
+    async with ctx.uow() as uow:
+        member = await access.require_command(uow, telegram_id=telegram_id, command=COMMAND)
+        incident_id = await uow.outbox.message_incident(chat_id, replied_message_id)
+        if incident_id is None:
+            return None
+        incident = await uow.incidents.get(incident_id)
+        if incident is None:
+            return None
+        if named is not None and named != incident.code:
+            result: Posted | Refused = await _record_refusal(
+                uow, ctx, member, incident, Refused("wrong_incident", incident.code, named), "reply"
+            )
+        else:
+            result = await post(
+                uow,
+                ctx,
+                actor=member,
+                incident=incident,
+                text=body,
+                latitude=latitude,
+                longitude=longitude,
+                photo_file_id=photo_file_id,
+                via="reply",
+            )
+        await uow.commit()
+    return result
+
+
+# /update: a short form -------------------------------------------------------------------------
+
+
+def _no_address(data: Mapping[str, Any]) -> bool:
+    return (data.get("location") or {}).get("source") != "address"
+
+
+UPDATE_STEPS = (
+    Step("incident", StepKind.CHOICE, skip_if=lambda d: d.get("incident") is not None),
+    Step("text", StepKind.TEXT, max_len=TEXT_MAX, skip_if=lambda d: d.get("text") is not None),
+    Step("location", StepKind.LOCATION, optional=True),
+    Step("location_confirm", StepKind.YES_NO, skip_if=_no_address),
+    Step("photo", StepKind.PHOTO, optional=True),
+    Step("review", StepKind.CHOICE, choices=(("post", "Post the update"),)),
+)
+
+
+class PostUpdate(FormBehaviour):
+    kind = "update.post"
+    spec = FormSpec(kind, UPDATE_STEPS)
+
+    async def choices(
+        self,
+        uow: UnitOfWork,
+        ctx: ServiceContext,
+        member: Member,
+        step: Step,
+        data: dict[str, Any],
+    ) -> list[tuple[str, str]]:
+        if step.key == "incident":
+            return [(str(i.id), i.code) for i in await active_incidents_for(uow, ctx, member)]
+        return list(step.choices)
+
+    def after_step(self, data: dict[str, Any], step: Step, ctx: ServiceContext) -> str | None:
+        if step.key == "location_confirm" and data.get("location_confirm") is False:
+            data["location"] = None
+            return "location"
+        return None
+
+    async def complete(
+        self, uow: UnitOfWork, ctx: ServiceContext, member: Member, data: dict[str, Any]
+    ) -> Posted | Refused:
+        incident = await uow.incidents.get(int(data["incident"]))
+        if incident is None:
+            raise NotFound("incident")
+        place = data.get("location") or {}
+        return await post(
+            uow,
+            ctx,
+            actor=member,
+            incident=incident,
+            text=data.get("text"),
+            latitude=place.get("latitude"),
+            longitude=place.get("longitude"),
+            location_label=place.get("label"),
+            photo_file_id=data.get("photo"),
+            via="command",
+        )
+
+
+async def start_update(
+    ctx: ServiceContext, *, telegram_id: int, args: list[str]
+) -> FormPrompt | Refused:
+    """/update [CODE] [text]: the form, for the named alert or the member's only one."""
+    from bot.services import forms
+
+    words = list(args)
+    async with ctx.uow() as uow:
+        member = await access.require_command(uow, telegram_id=telegram_id, command=COMMAND)
+        data: dict[str, Any] = {}
+        text = " ".join(words[1:] if words and CODE_PATTERN.fullmatch(words[0]) else words)
+        if words and CODE_PATTERN.fullmatch(words[0]):
+            code = words[0].upper()
+            incident = await uow.incidents.get_by_code(code)
+            if incident is None:
+                return Refused("unknown", code)  # nothing to record: no such incident
+            refusal = await _refusal(uow, ctx, member, incident, text=text, via="command")
+            if refusal is not None:
+                await _record_refusal(uow, ctx, member, incident, refusal, "command")
+                await uow.commit()
+                return refusal
+            data["incident"] = str(incident.id)
+        else:
+            mine = await active_incidents_for(uow, ctx, member)
+            if not mine:
+                return Refused("none")
+            if len(mine) == 1:
+                data["incident"] = str(mine[0].id)
+        cleaned = clean_text(text, TEXT_MAX) if text.strip() else None
+        if cleaned is not None and not cleaned.startswith("/"):
+            data["text"] = cleaned
+        reply = await forms.begin(uow, ctx, member=member, kind=PostUpdate.kind, data=data)
+        await uow.commit()
+    if not isinstance(reply, FormPrompt):
+        raise InvalidInput("the update form could not start")
+    return reply
+
+
+def form_behaviours() -> list[FormBehaviour]:
+    return [PostUpdate()]
+
+
+# Confirming a sighting -------------------------------------------------------------------------
+
+
+async def _name(uow: UnitOfWork, member_id: int | None) -> str | None:
+    if member_id is None:
+        return None
+    member = await uow.members.get(member_id)
+    return member.name if member else None
+
+
+async def confirm_sighting(
+    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
+) -> SightingOutcome:
+    update = await uow.incident_updates.get(int(payload["update"]))
+    if update is None:
+        raise NotFound("update")
+    if actor.role not in VETTING_ROLES:
+        raise NotAllowed("only coordinators confirm sightings")
+    if update.member_id == actor.id:
+        raise NotAllowed("you posted this update: another coordinator must confirm it")
+    incident = await uow.incidents.get(update.incident_id)
+    if incident is None:
+        raise NotFound("incident")
+    if update.is_confirmed:
+        return SightingOutcome("already", incident, update, await _name(uow, update.confirmed_by))
+    if incident.status is not IncidentStatus.ACTIVE:
+        return SightingOutcome("closed", incident, update)
+    if incident.raised_by == actor.id:
+        raise NotAllowed("you raised this alert: another coordinator must confirm sightings")
+    if not update.has_point:
+        raise InvalidInput("this update has no place to confirm")
+    if incident.last_seen_at is not None and update.created_at < incident.last_seen_at:
+        return SightingOutcome("older", incident, update)
+    now = ctx.clock.now()
+    if not await uow.incident_updates.confirm(update.id, by_member_id=actor.id, at=now):
+        current = await uow.incident_updates.get(update.id)
+        by = await _name(uow, current.confirmed_by if current else None)
+        return SightingOutcome("already", incident, update, by)
+    changes: dict[str, Any] = {
+        "latitude": update.latitude,
+        "longitude": update.longitude,
+        "location_label": update.location_label,
+        "last_seen_at": update.created_at,
+        "location_source": LocationSource.SIGHTING,
+    }
+    digest = content_hash({**sent_fields(incident), **changes})
+    moved_ok = await uow.incidents.move_to_sighting(
+        incident.id,
+        expected_version=incident.version,
+        fields=changes,
+        content_hash=digest,
+        by_member_id=actor.id,
+        at=now,
+    )
+    if not moved_ok:  # the caller's transaction rolls back the confirmation too
+        raise StaleAction("the alert changed meanwhile")
+    moved = await uow.incidents.get(incident.id)
+    confirmed = await uow.incident_updates.get(update.id)
+    if moved is None or confirmed is None:
+        raise NotFound("incident")
+    notified = await _announce_sighting(uow, ctx, moved, confirmed, actor)
+    newly = await _alert_newcomers(uow, ctx, moved)
+    await history.record(
+        uow,
+        ctx,
+        action="incident.sighting_confirmed",
+        subject_type="incident",
+        subject_id=incident.id,
+        actor=actor,
+        incident_id=incident.id,
+        details={
+            "update_id": update.id,
+            "previous_version": incident.version,
+            "version": moved.version,
+            "content_hash": digest,
+            "approved_by": actor.id,
+            "notified": [m.id for m in notified],
+            "newly_alerted": newly,
+        },
+    )
+    return SightingOutcome(
+        "confirmed", moved, confirmed, actor.name, notified=len(notified), newly_alerted=newly
+    )
+
+
+async def _announce_sighting(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    incident: Incident,
+    update: IncidentUpdate,
+    actor: Member,
+) -> list[Member]:
+    """The notice goes to the people near the new point, the coordinators, the task
+    holders and the poster; not to the coordinator who confirmed it."""
+    poster = await uow.members.get(update.member_id)
+    if poster is None:
+        raise NotFound("member")
+    people = await _audience(uow, incident, update, exclude={actor.id})
+    if poster.is_active and poster.id != actor.id:
+        people = sorted({m.id: m for m in [*people, poster]}.values(), key=lambda m: m.id)
+    now = ctx.clock.now()
+    text = texts_updates.sighting_card(
+        incident, update, poster.name, poster.role, actor.name, ctx.zone, now
+    )
+    ref = f"sighting:{update.id}"
+    title = texts_updates.venue_title(incident, update, sighting=True)
+    for member in people:
+        common: dict[str, Any] = {
+            "protect_content": True,
+            "priority": Priority.ALERT,
+            "recipient_member_id": member.id,
+            "incident_id": incident.id,
+        }
+        await uow.outbox.add(
+            Outgoing.text(member.telegram_id, text, kind=KIND_SIGHTING, ref=ref, **common), at=now
+        )
+        await uow.outbox.add(_map(member, update, title, KIND_SIGHTING_MAP, ref, common), at=now)
+    return people
+
+
+async def _alert_newcomers(uow: UnitOfWork, ctx: ServiceContext, incident: Incident) -> int:
+    """Members the alert reaches from its new point who never had it get it now."""
+    already = await uow.outbox.recipients_of(incident.id, kinds=("alert",))
+    newcomers = [m for m in await fanout.recipients(uow, ctx, incident) if m.id not in already]
+    if not newcomers:
+        return 0
+    return await fanout.release(uow, ctx, incident, newcomers)
