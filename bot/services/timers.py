@@ -124,9 +124,14 @@ async def cancel_task_timers(uow: UnitOfWork, ctx: ServiceContext, *, task_id: i
 
 
 def default_handlers() -> dict[str, Handler]:
-    from bot.services import drills, escalation, tasks
+    from bot.services import drills, escalation, maps, tasks
 
-    return {**escalation.HANDLERS, **tasks.TIMER_HANDLERS, **drills.TIMER_HANDLERS}
+    return {
+        **escalation.HANDLERS,
+        **tasks.TIMER_HANDLERS,
+        **drills.TIMER_HANDLERS,
+        **maps.HANDLERS,
+    }
 
 
 async def fire_due(

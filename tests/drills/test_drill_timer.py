@@ -9,7 +9,7 @@ from datetime import timedelta
 from bot.domain.drills import MARK_PLAIN
 from bot.domain.incidents import IncidentStatus
 from bot.domain.tasks import TaskStatus
-from bot.services import alerts, timers
+from bot.services import alerts, maps, timers
 from tests.drills.helpers import (
     approve,
     drill_cards,
@@ -89,7 +89,7 @@ async def test_the_drill_closes_itself_once_at_its_deadline_and_cleans_up(world:
     await world.say(s.dan, f"/newtask {code} Check the bus shelter")
     assert [t.title for t in await tasks_of(world, code)] == ["Check the bus shelter"]
     assert sorted(await waiting_timers(world, drill.id)) == sorted(
-        [timers.DRILL_END, timers.TASK_REANNOUNCE, timers.TASK_UNCLAIMED]
+        [timers.DRILL_END, maps.MAPS_EXPIRE, timers.TASK_REANNOUNCE, timers.TASK_UNCLAIMED]
     )
     assert len(drill_cards(world, c.rita, code)) == 1
 
