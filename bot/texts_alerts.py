@@ -285,3 +285,9 @@ def vet_escalation(incident: Incident, minutes: int) -> str:
         f"<b>{html.escape(incident.code)}</b> has waited {minutes} minutes for vetting. "
         "Nobody has approved or rejected it yet: please look at the card below now."
     )
+
+
+def pin_title(incident: Incident) -> str:
+    """A map pin's title (plain text, no name: the card beside it says who; a drill's
+    pin gets the outbox's DRILL marker like every drill message)."""
+    return f"Last seen · {incident.code}"

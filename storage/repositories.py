@@ -604,6 +604,17 @@ class SqlOutbox:
         )
         return {int(r) for r in rows.scalars() if r is not None}
 
+    async def relabel(self, outbox_ids: Sequence[int], *, kind: str) -> int:
+        if not outbox_ids:
+            return 0
+        result = await self.s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(outbox_ids)))
+            .values(kind=kind)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result)
+
     async def cancel_for_incident(self, incident_id: int, *, kinds: Sequence[str]) -> int:
         result = await self.s.execute(
             update(OutboxRow)

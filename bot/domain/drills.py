@@ -34,6 +34,7 @@ _TEXT_PARAM = {
     "sendPhoto": "caption",
     "editMessageCaption": "caption",
     "editMessageMedia": "caption",
+    "sendVenue": "title",  # plain text; a bare location has no words to mark
 }
 
 FIRST_NAMES = ("Sam", "Robin", "Casey", "Jamie", "Riley", "Quinn", "Morgan", "Avery")

@@ -16,7 +16,7 @@ from bot.domain.outgoing import Button, Outgoing, Priority
 from bot.domain.tasks import AckKind
 from bot.domain.updates import UPDATE_KINDS
 from bot.domain.visibility import AlertField, may_open_sensitive
-from bot.services import actions, history
+from bot.services import actions, history, maps
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
 
@@ -34,6 +34,7 @@ ALERT_KINDS = (
     "police_reminder",
     "status_check",
     "incident_view",
+    maps.KIND_ALERT_MAP,
     *UPDATE_KINDS,
 )
 
@@ -69,6 +70,7 @@ async def release(
     )
     now = ctx.clock.now()
     age = _age(incident, youth, ctx)
+    pins = 0
     for member in people:
         fields = ctx.alerts.visibility.get(member.role, frozenset({AlertField.CODE}))
         keyboard: tuple[tuple[Button, ...], ...] = (await _ack_row(uow, ctx, incident, member),)
@@ -116,6 +118,19 @@ async def release(
                 incident_id=incident.id,
             )
         await uow.outbox.add(message, at=now)
+        pin = (
+            maps.alert_pin(
+                incident,
+                chat_id=member.telegram_id,
+                member_id=member.id,
+                title=texts_alerts.pin_title(incident),
+            )
+            if AlertField.LAST_SEEN in fields
+            else None
+        )
+        if pin is not None:
+            await uow.outbox.add(pin, at=now)
+            pins += 1
         await history.record(
             uow,
             ctx,
@@ -131,6 +146,8 @@ async def release(
                 "purpose": PURPOSE,
             },
         )
+    if pins:
+        await maps.schedule_expiry(uow, ctx, incident_id=incident.id, tag=f"v{incident.version}")
     return len(people)
 
 

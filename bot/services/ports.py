@@ -186,6 +186,10 @@ class OutboxRepo(Protocol):
         """Members with a message of these kinds for the incident, sent or still queued."""
         ...
 
+    async def relabel(self, outbox_ids: Sequence[int], *, kind: str) -> int:
+        """Give sent messages a new kind (e.g. pins already deleted); returns how many."""
+        ...
+
     async def cancel_pending(
         self, *, ref: str | None = None, recipient_member_id: int | None = None
     ) -> int:

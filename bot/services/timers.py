@@ -282,12 +282,13 @@ async def cancel_return_interview_timers(
 
 
 def default_handlers() -> dict[str, Handler]:
-    from bot.services import drills, escalation, followups, tasks
+    from bot.services import drills, escalation, followups, maps, tasks
 
     return {
         **escalation.HANDLERS,
         **tasks.TIMER_HANDLERS,
         **drills.TIMER_HANDLERS,
+        **maps.HANDLERS,
         **followups.TIMER_HANDLERS,
     }
 

@@ -51,7 +51,7 @@ from bot.domain.updates import (
     codes_named,
 )
 from bot.domain.visibility import AlertField
-from bot.services import access, actions, fanout, history
+from bot.services import access, actions, fanout, history, maps
 from bot.services.context import ServiceContext
 from bot.services.forms import FormBehaviour, FormPrompt
 from bot.services.ports import UnitOfWork
@@ -241,6 +241,8 @@ async def post(
     audience = await _audience(uow, incident, update, exclude={actor.id})
     for member in audience:
         await _send_update(uow, ctx, incident, update, actor, member)
+    if audience and update.has_point:
+        await maps.schedule_expiry(uow, ctx, incident_id=incident.id, tag=f"u{update.id}")
     await history.record(
         uow,
         ctx,
@@ -584,6 +586,8 @@ async def confirm_sighting(
     if moved is None or confirmed is None:
         raise NotFound("incident")
     notified = await _announce_sighting(uow, ctx, moved, confirmed, actor)
+    if notified:
+        await maps.schedule_expiry(uow, ctx, incident_id=moved.id, tag=f"s{confirmed.id}")
     newly = await _alert_newcomers(uow, ctx, moved)
     await history.record(
         uow,

@@ -197,6 +197,10 @@ async def test_an_alert_raised_vetted_delivered_and_resolved_in_the_web_chat(
     assert await alert.locator("img").count() == 1  # the name stayed text
     assert await desktop.evaluate("window.__pwned") is None
     await expect(alert.get_by_role("button", name="Seen")).to_be_visible()
+    # Right after the card, its last-seen point as a pin, with the distance to Pat's area.
+    pin = second.locator("li.msg.from-bot.protected .pin", has_text="46.49000, -80.98000")
+    await expect(pin).to_have_count(1)
+    await expect(pin).to_contain_text("km from the centre of this persona's area (inside")
     await desktop.screenshot(path=artifacts / "desktop-1-police-alert.png")
 
     # Phone width: one chat at a time, with a switcher; the staff member resolves it.
@@ -219,6 +223,7 @@ async def test_an_alert_raised_vetted_delivered_and_resolved_in_the_web_chat(
 
     # The police copy is withdrawn: live on the desktop page, and on the phone's other chat.
     await expect(second.locator("li.msg", has_text="MISSING YOUTH")).to_have_count(0)
+    await expect(second.locator("li.msg:not(.deleted) .pin")).to_have_count(0)
     await expect(second.locator("li.msg.deleted")).not_to_have_count(0)
     await expect(second.locator("li.msg", has_text="Resolved:")).to_have_count(1)
     await phone.get_by_role("button", name="Pat Police").click()

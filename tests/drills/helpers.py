@@ -20,7 +20,13 @@ from tests.e2e.test_alert_journey import SUDBURY, Cast, cast
 from tests.tasks.helpers import incident, last_with, member_id
 
 # Every Bot API method that puts words in front of people.
-MESSAGE_METHODS = {"sendmessage", "sendphoto", "editmessagetext", "editmessagecaption"}
+MESSAGE_METHODS = {
+    "sendmessage",
+    "sendphoto",
+    "sendvenue",
+    "editmessagetext",
+    "editmessagecaption",
+}
 MEDIA_METHODS = {"editmessagemedia"}
 CODE = re.compile(r"HW-[A-Z2-9]{5}")
 
@@ -75,7 +81,7 @@ def _words(method: str, params: dict[str, Any]) -> str | None:
         if isinstance(media, str):
             media = json.loads(media)
         return media.get("caption") if isinstance(media, dict) else None
-    for key in ("text", "caption"):
+    for key in ("text", "caption", "title"):  # a venue's title is its words
         if isinstance(params.get(key), str):
             return str(params[key])
     return None
@@ -137,7 +143,7 @@ async def tick(world: World) -> int:
 
 
 def marked(words: str) -> bool:
-    return words.startswith(MARK_HTML)
+    return words.startswith((MARK_HTML, MARK_PLAIN))  # plain: a venue's title
 
 
 __all__ = ["Incident", "incident", "last_with", "member_id"]

@@ -9,7 +9,7 @@ from datetime import timedelta
 from bot.domain.drills import MARK_PLAIN
 from bot.domain.incidents import IncidentStatus
 from bot.domain.tasks import TaskStatus
-from bot.services import alerts, timers
+from bot.services import alerts, maps, timers
 from tests.drills.helpers import (
     approve,
     drill_cards,
@@ -92,6 +92,7 @@ async def test_the_drill_closes_itself_once_at_its_deadline_and_cleans_up(world:
     assert sorted(await waiting_timers(world, drill.id)) == sorted(
         [
             timers.DRILL_END,
+            maps.MAPS_EXPIRE,
             timers.TASK_REANNOUNCE,
             timers.TASK_UNCLAIMED,
             timers.POLICE_REMINDER,

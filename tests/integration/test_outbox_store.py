@@ -103,11 +103,18 @@ async def test_concurrent_claimers_never_share_a_row(
     stores = [OutboxStore(db), OutboxStore(db)]
     got: dict[str, list[int]] = {"left": [], "right": []}
 
-    async def claimer(store: OutboxStore, owner: str) -> None:
+    first_done = {"left": asyncio.Event(), "right": asyncio.Event()}
+
+    async def claimer(store: OutboxStore, owner: str, other: str) -> None:
+        # Each takes one batch before either goes on (on a busy machine SQLite's lock can
+        # otherwise favour one connection throughout); after that they race freely.
+        got[owner].extend(await _claim(store, clock, owner, limit=7))
+        first_done[owner].set()
+        await first_done[other].wait()
         while batch := await _claim(store, clock, owner, limit=7):
             got[owner].extend(batch)
 
-    await asyncio.gather(claimer(stores[0], "left"), claimer(stores[1], "right"))
+    await asyncio.gather(claimer(stores[0], "left", "right"), claimer(stores[1], "right", "left"))
 
     left, right = set(got["left"]), set(got["right"])
     assert left, "both claimers must have taken part"

@@ -86,7 +86,8 @@ async def test_a_confirmed_sighting_moves_the_alert_and_reaches_the_people_near_
     for person in (c.cora, p.ned, c.sam, c.fay, c.sid, c.stranger, c.admin):
         assert with_text(world, person, "CONFIRMED SIGHTING") == [], person.name
     pins = ok_calls(world, "sendLocation")[pins_before:]
-    assert chats(pins) == told
+    # ...and Ned's pin is the alert's own last-seen point, which reaches him now (below).
+    assert chats(pins) == told | {p.ned.user_id}
     assert all(x.params.get("protect_content") is True for x in pins)
     notice = with_text(world, p.nina, "CONFIRMED SIGHTING")[0]
     assert "Rita Responder (responder)" in notice

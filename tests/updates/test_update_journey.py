@@ -50,7 +50,7 @@ async def test_update_form_reaches_coordinators_task_holders_and_people_near_the
     # away, suspended or unknown, not the residence staff.
     receivers = {c.cora.user_id, c.pat.user_id, p.nina.user_id}
     photos = [x for x in ok_calls(world, "sendPhoto") if "UPDATE #" in str(x.params["caption"])]
-    venues = ok_calls(world, "sendVenue")
+    venues = [x for x in ok_calls(world, "sendVenue") if "Update #" in x.params["title"]]
     assert chats(photos) == receivers
     assert chats(venues) == receivers
     assert len(photos) == len(venues) == 3

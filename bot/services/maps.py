@@ -1,0 +1,112 @@
+"""Map pins (venue and location messages) and the 48-hour window they live in.
+
+Telegram draws a venue or location as a map, which is what people searching need; but
+a map cannot be edited into a note, and a bot may delete its messages only for 48
+hours. So a pin must never outlive the window in which /found could pull it back:
+each batch of pins arms a stored timer that deletes them shortly before the window
+closes (the card beside each pin keeps the coordinates as text). Deleted pins are
+relabelled so that /found does not try to delete them a second time.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.incidents import Incident
+from bot.domain.outgoing import Outgoing, Priority
+from bot.domain.updates import KIND_SIGHTING_MAP, KIND_UPDATE_MAP
+from bot.services import history, timers
+from bot.services.context import ServiceContext
+from bot.services.ports import UnitOfWork
+from bot.services.ports_alerts import Timer
+
+KIND_ALERT_MAP = "alert_map"  # the last-seen point, right after an alert card
+MAP_KINDS = (KIND_ALERT_MAP, KIND_UPDATE_MAP, KIND_SIGHTING_MAP)
+KIND_REMOVED = "map_removed"  # a pin the expiry timer already deleted
+MAPS_EXPIRE = "maps.expire"
+# The timer fires this long before the delete window (itself clear of Telegram's 48 h)
+# closes for pins queued when it was armed; it removes every pin sent at least
+# ``delete_window - 2 * EARLY`` ago, so a pin sent a little after queueing is still covered.
+EARLY = timedelta(minutes=15)
+
+
+def alert_pin(incident: Incident, *, chat_id: int, member_id: int, title: str) -> Outgoing | None:
+    """The alert's last-seen point as a venue (named) or a location, or None if it has none."""
+    if incident.latitude is None or incident.longitude is None:
+        return None
+    # After every card of the batch (REPLY comes after ALERT): the card matters first.
+    priority, kind, ref = Priority.REPLY, KIND_ALERT_MAP, f"alert:{incident.id}"
+    if incident.location_label and incident.location_label.strip():
+        return Outgoing.venue(
+            chat_id,
+            incident.latitude,
+            incident.longitude,
+            title=title,
+            address=incident.location_label[:200],
+            protect_content=True,
+            priority=priority,
+            recipient_member_id=member_id,
+            kind=kind,
+            ref=ref,
+            incident_id=incident.id,
+        )
+    return Outgoing.location(
+        chat_id,
+        incident.latitude,
+        incident.longitude,
+        protect_content=True,
+        priority=priority,
+        recipient_member_id=member_id,
+        kind=kind,
+        ref=ref,
+        incident_id=incident.id,
+    )
+
+
+async def schedule_expiry(
+    uow: UnitOfWork, ctx: ServiceContext, *, incident_id: int, tag: str
+) -> None:
+    """Arm the removal of the pins just queued for this incident (``tag`` names the batch)."""
+    await timers.schedule(
+        uow,
+        ctx,
+        kind=MAPS_EXPIRE,
+        key=f"{MAPS_EXPIRE}:{incident_id}:{tag}",
+        after=ctx.alerts.delete_window - EARLY,
+        incident_id=incident_id,
+    )
+
+
+async def expire(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
+    """Delete this incident's pins that are about to leave Telegram's delete window."""
+    if timer.incident_id is None:
+        return
+    incident = await uow.incidents.get(timer.incident_id)
+    if incident is None or not incident.is_open:
+        return  # /found (or a rejection) already pulled everything back
+    cutoff = ctx.clock.now() - (ctx.alerts.delete_window - 2 * EARLY)
+    old = [
+        sent
+        for sent in await uow.outbox.sent_for_incident(incident.id, kinds=MAP_KINDS)
+        if sent.sent_at is not None and sent.sent_at <= cutoff
+    ]
+    if not old:
+        return
+    now = ctx.clock.now()
+    for sent in old:
+        await uow.outbox.add(
+            Outgoing.delete(sent.chat_id, sent.message_id, incident_id=incident.id), at=now
+        )
+    await uow.outbox.relabel([sent.outbox_id for sent in old], kind=KIND_REMOVED)
+    await history.record(
+        uow,
+        ctx,
+        action="maps.removed",
+        subject_type="incident",
+        subject_id=incident.id,
+        incident_id=incident.id,
+        details={"pins": len(old), "reason": "before Telegram's 48-hour delete window closes"},
+    )
+
+
+HANDLERS: dict[str, timers.Handler] = {MAPS_EXPIRE: expire}
