@@ -60,6 +60,10 @@ def _wall() -> datetime:
     return SystemClock().now()
 
 
+# After a 403 the chat's other queued rows fail without an attempt; rows already claimed
+# from the database while that happens are caught for this long. A user who unblocks the
+# bot within these seconds and writes to it gets the bot's next message normally after.
+FORBIDDEN_MEMORY_SECONDS = 10.0
 PACED_METHODS = frozenset(
     {
         "sendMessage",
@@ -129,6 +133,9 @@ class OutboxSender:
         self._chat_queues: dict[int, deque[Claimed]] = {}
         self._chat_tasks: dict[int, asyncio.Task[None]] = {}
         self._unreachable: list[Unreachable] = []
+        # chat id -> loop time of its 403: rows claimed in the moments before the chat's
+        # pending rows were failed must not be attempted either (see _send_one).
+        self._forbidden_at: dict[int, float] = {}
         self._rejected: list[Rejected] = []
         self._flush_task: asyncio.Task[None] | None = None
         self._fail_streak = 0
@@ -331,6 +338,11 @@ class OutboxSender:
                 return
             if self._stopping.is_set():
                 raise Stopped
+            if self._recently_forbidden(row.chat_id):
+                await self.store.give_up(
+                    row.id, owner=self.owner, status="failed", error="chat unreachable (403)"
+                )
+                return
             self._started.add(row.id)
             try:
                 result = await call_bot(self.bot, row)
@@ -390,7 +402,18 @@ class OutboxSender:
             return
 
     # --- outcomes ------------------------------------------------------------------------
+    def _recently_forbidden(self, chat_id: int) -> bool:
+        at = self._forbidden_at.get(chat_id)
+        if at is None:
+            return False
+        if asyncio.get_running_loop().time() - at < FORBIDDEN_MEMORY_SECONDS:
+            return True
+        del self._forbidden_at[chat_id]
+        return False
+
     async def _unreachable_row(self, row: Claimed, exc: Forbidden) -> None:
+        # Before any await: a row of this chat claimed while the ones below run is caught.
+        self._forbidden_at[row.chat_id] = asyncio.get_running_loop().time()
         reason = _reason(exc)
         await self.store.give_up(row.id, owner=self.owner, status="failed", error=str(exc))
         await self._drop_queued(row.chat_id, f"chat unreachable: {reason}")
