@@ -161,13 +161,28 @@ async def schedule_police_reminders(
 async def next_police_reminder(
     uow: UnitOfWork, ctx: ServiceContext, incident: Incident, *, after_seq: int
 ) -> None:
+    await _next_in_sequence(
+        uow, ctx, POLICE_REMINDER, incident, after_seq=after_seq, after=ctx.alerts.police_repeat
+    )
+
+
+async def _next_in_sequence(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    kind: str,
+    incident: Incident,
+    *,
+    after_seq: int,
+    after: timedelta,
+) -> None:
+    """A repeating timer's next firing, under its own key (``kind:incident:seq``)."""
     seq = after_seq + 1
     await schedule(
         uow,
         ctx,
-        kind=POLICE_REMINDER,
-        key=sequence_key(POLICE_REMINDER, incident.id, seq),
-        after=ctx.alerts.police_repeat,
+        kind=kind,
+        key=sequence_key(kind, incident.id, seq),
+        after=after,
         incident_id=incident.id,
         payload={"seq": seq},
     )
@@ -193,16 +208,8 @@ async def restart_status_checks(uow: UnitOfWork, ctx: ServiceContext, incident: 
 async def next_status_check(
     uow: UnitOfWork, ctx: ServiceContext, incident: Incident, *, after_seq: int
 ) -> None:
-    seq = after_seq + 1
-    await schedule(
-        uow,
-        ctx,
-        kind=STATUS_CHECK,
-        key=sequence_key(STATUS_CHECK, incident.id, seq),
-        after=ctx.alerts.status_check_every[incident.risk_level],
-        incident_id=incident.id,
-        payload={"seq": seq},
-    )
+    every = ctx.alerts.status_check_every[incident.risk_level]
+    await _next_in_sequence(uow, ctx, STATUS_CHECK, incident, after_seq=after_seq, after=every)
 
 
 async def cancel_search_followups(uow: UnitOfWork, ctx: ServiceContext, incident_id: int) -> int:
