@@ -22,6 +22,7 @@ from bot.clock import Clock, SystemClock
 from bot.delivery import DeliverySettings, OutboxSender
 from bot.geocoding import ManagedGeocoder, build_geocoder
 from bot.scheduler import Scheduler
+from bot.services import menus
 from bot.services.context import SecureIds, ServiceContext
 from bot.services.ports import IdSource
 from bot.settings import ConfigError, Settings
@@ -86,6 +87,7 @@ class Homeward:
             )
         await self.geocoder.start()
         await app.start()
+        await menus.refresh_stale(self.ctx)  # a release that adds commands re-sends menus
         await self.sender.start()
         await self.scheduler.start()
         self._started = True

@@ -100,6 +100,8 @@ class MemberRow(Base):
     status_changed_at: Mapped[datetime | None]
     status_changed_by: Mapped[int | None] = mapped_column(Integer)
     unreachable_at: Mapped[datetime | None]  # Telegram refused delivery (403)
+    # Which command menu Telegram last got for them (see bot.services.menus).
+    menu_signature: Mapped[str | None] = mapped_column(String(16))
 
 
 class InviteRow(Base):

@@ -7,11 +7,11 @@ READ COMMITTED alike.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, insert, select, text, update
+from sqlalchemy import CursorResult, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -247,6 +247,37 @@ class SqlMembers:
             .values(unreachable_at=at)
             .execution_options(synchronize_session=False)
         )
+
+    async def stale_menus(self, signatures: Mapping[Role, str], *, limit: int) -> list[Member]:
+        stale = or_(
+            *(
+                and_(
+                    MemberRow.role == role.value,
+                    or_(MemberRow.menu_signature.is_(None), MemberRow.menu_signature != sig),
+                )
+                for role, sig in signatures.items()
+            )
+        )
+        query = (
+            select(MemberRow)
+            .where(MemberRow.status == MemberStatus.ACTIVE.value, stale)
+            .order_by(MemberRow.id)
+            .limit(limit)
+        )
+        rows = (await self.s.execute(query.execution_options(populate_existing=True))).scalars()
+        return [to_member(r) for r in rows]
+
+    async def claim_menu(self, member_id: int, signature: str) -> bool:
+        result = await self.s.execute(
+            update(MemberRow)
+            .where(
+                MemberRow.id == member_id,
+                or_(MemberRow.menu_signature.is_(None), MemberRow.menu_signature != signature),
+            )
+            .values(menu_signature=signature)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
 
     async def list(
         self,

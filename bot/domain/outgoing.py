@@ -246,7 +246,13 @@ class Outgoing:
         )
 
     @classmethod
-    def set_commands(cls, chat_id: int, commands: list[tuple[str, str]]) -> Outgoing:
+    def set_commands(
+        cls,
+        chat_id: int,
+        commands: list[tuple[str, str]],
+        *,
+        priority: Priority = Priority.REPLY,
+    ) -> Outgoing:
         return cls(
             "setMyCommands",
             chat_id,
@@ -254,7 +260,7 @@ class Outgoing:
                 "commands": [{"command": c, "description": d} for c, d in commands],
                 "scope": {"type": "chat", "chat_id": chat_id},
             },
-            priority=Priority.REPLY,
+            priority=priority,
             kind="commands",
         )
 

@@ -19,7 +19,7 @@ from bot.domain.membership import (
     check_transition,
 )
 from bot.domain.outgoing import Outgoing, Priority
-from bot.services import access, history
+from bot.services import access, history, menus
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
 from bot.services.registration import clean_name
@@ -78,18 +78,13 @@ async def decide_registration(
             ),
             at=now,
         )
-        await uow.outbox.add(_commands_for(fresh), at=now)
+        await menus.send(uow, ctx, fresh)
     else:
         await uow.outbox.add(
             Outgoing.text(member.telegram_id, texts.REJECTED_NOTICE, priority=Priority.REPLY),
             at=now,
         )
     return Decision(member, decision, actor)
-
-
-def _commands_for(member: Member) -> Outgoing:
-    commands = [(c, texts.COMMAND_DESCRIPTIONS[c]) for c in ROLE_COMMANDS[member.role]]
-    return Outgoing.set_commands(member.telegram_id, commands)
 
 
 _MANAGE: dict[str, tuple[MemberStatus, str, str]] = {
@@ -131,7 +126,7 @@ async def manage(
             await uow.outbox.cancel_pending(recipient_member_id=target.id)
             await uow.outbox.add(Outgoing.clear_commands(target.telegram_id), at=now)
         else:
-            await uow.outbox.add(_commands_for(target), at=now)
+            await menus.send(uow, ctx, target)
         await uow.outbox.add(
             Outgoing.text(target.telegram_id, notice, priority=Priority.REPLY), at=now
         )
@@ -194,7 +189,7 @@ async def add_admin(
             registration_step=None,
             created_at=now,
         )
-        await uow.outbox.add(_commands_for(member), at=now)
+        await menus.send(uow, ctx, member)
         await history.record(
             uow,
             ctx,

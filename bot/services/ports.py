@@ -7,7 +7,7 @@ conditional update that reports whether it won.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -82,6 +82,14 @@ class MemberRepo(Protocol):
     async def inviter_of(self, member_id: int) -> Member | None: ...
     async def mark_unreachable(self, member_id: int, *, at: datetime | None) -> None:
         """Record that Telegram refused delivery to them (None: reachable again)."""
+        ...
+
+    async def stale_menus(self, signatures: Mapping[Role, str], *, limit: int) -> list[Member]:
+        """Active members whose last command menu is not their role's current one."""
+        ...
+
+    async def claim_menu(self, member_id: int, signature: str) -> bool:
+        """Record that this menu is being sent; False if it already was (another instance)."""
         ...
 
     async def list(

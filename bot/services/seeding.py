@@ -10,20 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import texts
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.geo import validate_point, validate_radius_km
 from bot.domain.incidents import Youth
 from bot.domain.membership import (
-    ROLE_COMMANDS,
     Member,
     MemberStatus,
     Role,
     ServiceArea,
     role_fits_org,
 )
-from bot.domain.outgoing import Outgoing
-from bot.services import history
+from bot.services import history, menus
 from bot.services.context import ServiceContext
 from bot.services.profiles import KEEPERS
 from bot.services.registration import clean_name
@@ -69,8 +66,7 @@ async def add_member(
         if area is not None:
             await uow.members.update_registration(member.id, step=None, area=area)
             member = await uow.members.get(member.id) or member
-        menu = [(c, texts.COMMAND_DESCRIPTIONS[c]) for c in ROLE_COMMANDS[role]]
-        await uow.outbox.add(Outgoing.set_commands(member.telegram_id, menu), at=now)
+        await menus.send(uow, ctx, member)
         await history.record(
             uow,
             ctx,
