@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain import drills
-from bot.domain.incidents import Incident, Youth
+from bot.domain.incidents import Incident, IncidentStatus, Youth
 from bot.domain.membership import Organisation, Role
 from bot.domain.visibility import AlertField
 from bot.texts import ROLE_NAMES
@@ -237,12 +237,19 @@ def sensitive(incident: Incident, youth: Youth) -> str:
 
 
 def retracted_note(incident: Incident) -> str:
+    if incident.status is IncidentStatus.REJECTED:
+        return f"<b>{html.escape(incident.code)}</b>: withdrawn. Details removed."
     if incident.is_drill:
         return f"<b>{html.escape(incident.code)}</b>: drill ended. Details removed."
     return f"<b>{html.escape(incident.code)}</b>: resolved. Details removed."
 
 
 def resolved_notice(incident: Incident) -> str:
+    if incident.status is IncidentStatus.REJECTED:
+        return (
+            f"<b>Withdrawn: {html.escape(incident.code)}</b>\nA coordinator withdrew this "
+            "alert. Please delete any saved copies, screenshots or notes of it now."
+        )
     if incident.is_drill:
         return (
             f"<b>{html.escape(incident.code)} has ended.</b> Thank you for taking part: it was "

@@ -196,13 +196,20 @@ async def close(
 
 
 async def retract(
-    uow: UnitOfWork, ctx: ServiceContext, incident: Incident, now: datetime
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    incident: Incident,
+    now: datetime,
+    *,
+    kinds: tuple[str, ...] = ALERT_KINDS,
 ) -> Resolution:
-    cancelled = await uow.outbox.cancel_for_incident(incident.id, kinds=ALERT_KINDS)
+    """Pull back every message of these kinds about the incident and tell each person
+    it reached, once, to delete saved copies."""
+    cancelled = await uow.outbox.cancel_for_incident(incident.id, kinds=kinds)
     deleted = edited = 0
     note = texts_alerts.retracted_note(incident)
     recipients: dict[int, int | None] = {}
-    for sent in await uow.outbox.sent_for_incident(incident.id, kinds=ALERT_KINDS):
+    for sent in await uow.outbox.sent_for_incident(incident.id, kinds=kinds):
         if sent.recipient_member_id is not None and sent.method != "deleteMessage":
             recipients.setdefault(sent.chat_id, sent.recipient_member_id)
         young = sent.sent_at is not None and now - sent.sent_at < ctx.alerts.delete_window

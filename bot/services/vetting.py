@@ -286,8 +286,42 @@ async def reject(
     await _tell_raiser(
         uow, ctx, incident, texts_alerts.raiser_rejected(incident, reason, actor.name)
     )
+    if incident.approved_version is not None:
+        await _withdraw(uow, ctx, incident.id, actor)
     await drill_cleanup.wind_down(uow, ctx, incident, actor=actor, how="rejected")
     return VetOutcome(incident, "rejected")
+
+
+# The vetting cards are settled into a note above; everything else is pulled back.
+_VETTING_KINDS = frozenset({"vet_card", "vet_photo", "vet_reminder"})
+
+
+async def _withdraw(uow: UnitOfWork, ctx: ServiceContext, incident_id: int, actor: Member) -> None:
+    """A rejected alert that had been sent before (an edit or a status check put it back
+    to vetting) is pulled back from everyone it reached, as /found would."""
+    from bot.services import resolution  # resolution -> vetting
+
+    withdrawn = await uow.incidents.get(incident_id)
+    if withdrawn is None:
+        raise NotFound("incident")
+    kinds = tuple(k for k in fanout.ALERT_KINDS if k not in _VETTING_KINDS)
+    result = await resolution.retract(uow, ctx, withdrawn, ctx.clock.now(), kinds=kinds)
+    await history.record(
+        uow,
+        ctx,
+        action="incident.retracted",
+        subject_type="incident",
+        subject_id=incident_id,
+        actor=actor,
+        incident_id=incident_id,
+        details={
+            "deleted": result.deleted,
+            "edited": result.edited,
+            "cancelled": result.cancelled,
+            "notified": result.notified,
+            "why": "rejected after it had been sent",
+        },
+    )
 
 
 async def revise(
