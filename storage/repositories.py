@@ -635,6 +635,16 @@ class SqlOutbox:
         )
         return {int(r) for r in rows.scalars() if r is not None}
 
+    async def unsent_for_incident(self, incident_id: int, *, kinds: Sequence[str]) -> int:
+        count = await self.s.scalar(
+            select(func.count(OutboxRow.id)).where(
+                OutboxRow.incident_id == incident_id,
+                OutboxRow.kind.in_(list(kinds)),
+                OutboxRow.status.in_(["pending", "sending"]),
+            )
+        )
+        return int(count or 0)
+
     async def relabel(self, outbox_ids: Sequence[int], *, kind: str) -> int:
         if not outbox_ids:
             return 0

@@ -78,34 +78,46 @@ async def schedule_expiry(
 
 
 async def expire(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
-    """Delete this incident's pins that are about to leave Telegram's delete window."""
+    """Delete this incident's pins that are about to leave Telegram's delete window, and
+    come back for any pin sent later (a slow send, an outage) or not sent yet."""
     if timer.incident_id is None:
         return
     incident = await uow.incidents.get(timer.incident_id)
     if incident is None or not incident.is_open:
         return  # /found (or a rejection) already pulled everything back
-    cutoff = ctx.clock.now() - (ctx.alerts.delete_window - 2 * EARLY)
-    old = [
-        sent
-        for sent in await uow.outbox.sent_for_incident(incident.id, kinds=MAP_KINDS)
-        if sent.sent_at is not None and sent.sent_at <= cutoff
-    ]
-    if not old:
-        return
     now = ctx.clock.now()
-    for sent in old:
+    cutoff = now - (ctx.alerts.delete_window - 2 * EARLY)
+    sent = await uow.outbox.sent_for_incident(incident.id, kinds=MAP_KINDS)
+    old = [pin for pin in sent if pin.sent_at is not None and pin.sent_at <= cutoff]
+    for pin in old:
         await uow.outbox.add(
-            Outgoing.delete(sent.chat_id, sent.message_id, incident_id=incident.id), at=now
+            Outgoing.delete(pin.chat_id, pin.message_id, incident_id=incident.id), at=now
         )
-    await uow.outbox.relabel([sent.outbox_id for sent in old], kind=KIND_REMOVED)
-    await history.record(
+    if old:
+        await uow.outbox.relabel([pin.outbox_id for pin in old], kind=KIND_REMOVED)
+        await history.record(
+            uow,
+            ctx,
+            action="maps.removed",
+            subject_type="incident",
+            subject_id=incident.id,
+            incident_id=incident.id,
+            details={"pins": len(old), "reason": "before Telegram's 48-hour delete window closes"},
+        )
+    younger = [pin.sent_at for pin in sent if pin.sent_at is not None and pin.sent_at > cutoff]
+    if await uow.outbox.unsent_for_incident(incident.id, kinds=MAP_KINDS):
+        again = now + EARLY  # still queued: look again soon
+    elif younger:
+        again = min(younger) + ctx.alerts.delete_window - EARLY
+    else:
+        return
+    await timers.schedule(
         uow,
         ctx,
-        action="maps.removed",
-        subject_type="incident",
-        subject_id=incident.id,
+        kind=MAPS_EXPIRE,
+        key=f"{MAPS_EXPIRE}:{incident.id}:at{int(again.timestamp())}",
+        due_at=max(again, now + timedelta(seconds=1)),
         incident_id=incident.id,
-        details={"pins": len(old), "reason": "before Telegram's 48-hour delete window closes"},
     )
 
 

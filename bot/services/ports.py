@@ -194,6 +194,10 @@ class OutboxRepo(Protocol):
         """Members with a message of these kinds for the incident, sent or still queued."""
         ...
 
+    async def unsent_for_incident(self, incident_id: int, *, kinds: Sequence[str]) -> int:
+        """How many of the incident's messages of these kinds are queued or being sent."""
+        ...
+
     async def relabel(self, outbox_ids: Sequence[int], *, kind: str) -> int:
         """Give sent messages a new kind (e.g. pins already deleted); returns how many."""
         ...

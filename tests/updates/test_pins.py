@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from bot.emulator import EmuMessage
 from bot.services import maps
+from storage.models import OutboxRow
 from tests.e2e.conftest import Person, World
 from tests.tasks.helpers import approved_alert, incident
 from tests.updates.helpers import actions, ok_calls
@@ -88,3 +91,34 @@ async def test_found_within_the_window_deletes_the_pins(world: World) -> None:
     before = len(world.emu.calls_to("deleteMessage"))
     await tick(world)
     assert len(world.emu.calls_to("deleteMessage")) == before
+
+
+async def test_a_pin_sent_late_is_still_removed_in_time(world: World) -> None:
+    """Rita's pin went out 20 minutes after the batch (an outage, a slow queue): the
+    first expiry removes Pat's and comes back for hers before her 48 hours run out."""
+    s = await approved_alert(world)
+    c = s.c
+    inc = await incident(world, s.code)
+    t0 = world.clock.now()
+    late = t0 + timedelta(minutes=20)
+    [rita_pin] = pins(world, c.rita)
+    async with world.hw.db.sessions() as session, session.begin():
+        await session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.chat_id == c.rita.user_id, OutboxRow.kind == maps.KIND_ALERT_MAP)
+            .values(sent_at=late)
+        )
+
+    window = world.hw.ctx.alerts.delete_window
+    world.clock.advance((window - maps.EARLY).total_seconds())
+    await tick(world)
+    assert [p.deleted for p in pins(world, c.pat)] == [True]
+    assert [p.deleted for p in pins(world, c.rita)] == [False]
+
+    world.clock.set(late + window - maps.EARLY - timedelta(seconds=1))
+    await tick(world)
+    assert [p.deleted for p in pins(world, c.rita)] == [False]
+    world.clock.advance(1)
+    await tick(world)
+    assert [p.message_id for p in pins(world, c.rita) if p.deleted] == [rita_pin.message_id]
+    assert (await actions(world, inc)).count("maps.removed") == 2
