@@ -32,9 +32,3 @@ def first_name(incident: Incident, youth: Youth | None) -> str:
     name = youth.preferred_name if youth is not None else (incident.subject_name or "")
     words = name.split()
     return words[0] if words else "the youth"
-
-
-def normalise_code(text: str) -> str:
-    """``hw-abcde``, ``HW-ABCDE`` or ``ABCDE`` all name alert HW-ABCDE."""
-    code = text.strip().upper()
-    return code if code.startswith("HW-") else f"HW-{code}"

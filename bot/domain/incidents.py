@@ -33,6 +33,12 @@ INCIDENT_TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
 OPEN_STATUSES = (IncidentStatus.PENDING, IncidentStatus.ACTIVE)
 
 
+def normalise_code(text: str) -> str:
+    """``hw-abcde``, ``HW-ABCDE`` or ``ABCDE`` all name alert HW-ABCDE."""
+    code = text.strip().upper()
+    return code if code.startswith("HW-") else f"HW-{code}"
+
+
 def check_transition(current: IncidentStatus, target: IncidentStatus) -> None:
     if target not in INCIDENT_TRANSITIONS[current]:
         raise IllegalTransition(f"incident cannot go from {current} to {target}")

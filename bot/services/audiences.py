@@ -7,22 +7,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.domain.incidents import Incident
-from bot.domain.membership import Member, MemberStatus, Role
+from bot.domain.membership import Member, Role
 from bot.services.ports import UnitOfWork
 
 
 async def coordinators_for(uow: UnitOfWork, incident: Incident) -> list[Member]:
-    """The coordinator who approved the alert; before that (or if they have left), every
-    active coordinator, or every admin where there is no coordinator."""
+    """The coordinator who approved the alert; before that (or if they have left), the
+    coordinators who would vet it (those whose area covers it, else every coordinator
+    and admin), never the person who raised it."""
     if incident.approved_by is not None:
         approver = await uow.members.incident_approver(incident.id)
         if approver is not None and approver.is_active:
             return [approver]
-    for role in (Role.COORDINATOR, Role.ADMIN):
-        people = await uow.members.list(statuses=[MemberStatus.ACTIVE], roles=[role])
-        if people:
-            return people
-    return []
+    from bot.services.vetting import vetters_for  # vetting -> followups -> audiences
+
+    return await vetters_for(uow, incident)
 
 
 async def residence_staff(uow: UnitOfWork, incident: Incident) -> list[Member]:

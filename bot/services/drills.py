@@ -23,7 +23,7 @@ from bot import texts_drills
 from bot.domain import drills as drill_rules
 from bot.domain.errors import NotAllowed, NotFound, StaleAction
 from bot.domain.geo import Point
-from bot.domain.incidents import OPEN_STATUSES, Incident, Outcome
+from bot.domain.incidents import OPEN_STATUSES, Incident, Outcome, normalise_code
 from bot.domain.membership import (
     VETTING_ROLES,
     Member,
@@ -278,7 +278,7 @@ async def _end_by_code(
     uow: UnitOfWork, ctx: ServiceContext, member: Member, code: str | None
 ) -> DrillOutcome:
     if code is not None:
-        incident = await uow.incidents.get_by_code(code)
+        incident = await uow.incidents.get_by_code(normalise_code(code))
         if incident is None or not incident.is_drill:
             raise NotFound("drill")  # /drill end never touches a real alert
         return await end(uow, ctx, actor=member, incident_id=incident.id)

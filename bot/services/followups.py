@@ -29,8 +29,8 @@ from typing import Any
 
 from bot import texts_followups
 from bot.domain.errors import NotAllowed, NotFound, StaleAction
-from bot.domain.followups import clean_report_number, first_name, normalise_code
-from bot.domain.incidents import Incident, IncidentStatus
+from bot.domain.followups import clean_report_number, first_name
+from bot.domain.incidents import Incident, IncidentStatus, normalise_code
 from bot.domain.membership import VETTING_ROLES, Member, Role
 from bot.domain.outgoing import Button, Keyboard, Outgoing, Priority
 from bot.domain.tasks import TaskStatus

@@ -22,7 +22,14 @@ from dataclasses import dataclass
 
 from bot import texts_incidents
 from bot.domain.errors import NotAllowed, StaleAction
-from bot.domain.incidents import OPEN_STATUSES, Incident, IncidentStatus, Youth, age_on
+from bot.domain.incidents import (
+    OPEN_STATUSES,
+    Incident,
+    IncidentStatus,
+    Youth,
+    age_on,
+    normalise_code,
+)
 from bot.domain.membership import Member, Role, may_use
 from bot.domain.outgoing import Button, Outgoing, Priority
 from bot.domain.tasks import LIVE_STATUSES
@@ -199,12 +206,6 @@ async def list_open(ctx: ServiceContext, *, telegram_id: int) -> ViewOutcome:
 # /incident CODE ------------------------------------------------------------------------------
 
 
-def normalise_code(raw: str) -> str:
-    """``hw-abcde``, ``HW-ABCDE`` and ``abcde`` all name HW-ABCDE."""
-    code = raw.strip().upper()
-    return code if code.startswith("HW-") else f"HW-{code}"
-
-
 async def view(ctx: ServiceContext, *, telegram_id: int, code: str) -> ViewOutcome:
     """/incident CODE: the page, or one line that does not say whether the code exists."""
     wanted = normalise_code(code)
@@ -314,9 +315,15 @@ async def latest_updates(
     An update was sent to the alert's coordinators, its task holders and the people near
     its place; the page shows the whole story only to those who run or lead the search
     (coordinators, administrators, police, child protection, the youth's residence).
-    Outreach responders see confirmed sightings and their own updates.
+    Everyone else (outreach responders, staff of other residences) sees confirmed
+    sightings and their own updates.
     """
-    sees_all = viewer.role is not Role.RESPONDER
+    sees_all = viewer.role in (
+        Role.COORDINATOR,
+        Role.ADMIN,
+        Role.POLICE,
+        Role.CHILD_PROTECTION,
+    ) or (viewer.role is Role.RESIDENCE_STAFF and viewer.org_id == incident.residence_org_id)
     fields = _fields(ctx, viewer)
     lines: list[UpdateLine] = []
     for update in await uow.incident_updates.latest_for_incident(

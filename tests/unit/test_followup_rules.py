@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.errors import InvalidInput
-from bot.domain.followups import clean_report_number, first_name, normalise_code
-from bot.domain.incidents import Incident, IncidentStatus, RiskLevel, Youth
+from bot.domain.followups import clean_report_number, first_name
+from bot.domain.incidents import Incident, IncidentStatus, RiskLevel, Youth, normalise_code
 from bot.settings import ConfigError, load_settings
 
 

@@ -10,11 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import texts_incidents as t
-from bot.domain.incidents import Incident, IncidentStatus, RiskLevel
+from bot.domain.incidents import Incident, IncidentStatus, RiskLevel, normalise_code
 from bot.domain.membership import Role
 from bot.domain.tasks import Task, TaskStatus
 from bot.emulator.html import parse_html, utf16_len
-from bot.services.incident_views import normalise_code
 
 ZONE = ZoneInfo("America/Toronto")
 NOW = datetime(2026, 3, 6, 20, 0, tzinfo=UTC)
