@@ -503,9 +503,12 @@ class SqlTimeline:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def append(self, event: Event, *, at: datetime) -> RecordedEvent:
+    async def serialize(self) -> None:
         if self.s.get_bind().dialect.name == "postgresql":
             await self.s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": TIMELINE_LOCK_KEY})
+
+    async def append(self, event: Event, *, at: datetime) -> RecordedEvent:
+        await self.serialize()
         prev = (
             await self.s.execute(select(TimelineRow.hash).order_by(TimelineRow.id.desc()).limit(1))
         ).scalar_one_or_none() or GENESIS

@@ -187,6 +187,7 @@ async def record_police_report(
 
 async def remind_police(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
     """Timer: no report number by the deadline, so remind, and arm the next reminder."""
+    await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
     incident = await uow.incidents.get(int(timer.incident_id or 0))
     if incident is None or not incident.is_open or incident.police_report_number:
         return
@@ -220,6 +221,7 @@ async def remind_police(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> N
 async def check_status(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
     """Timer: ask the coordinator to confirm the risk and reach; arm the next check
     whether or not anyone answers. Back at vetting, the vetting card asks instead."""
+    await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
     incident = await uow.incidents.get(int(timer.incident_id or 0))
     if incident is None or not incident.is_open:
         return
@@ -360,6 +362,7 @@ def _deadline(timer: Timer, incident: Incident, ctx: ServiceContext) -> datetime
 
 async def remind_occurrence(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
     """Timer: the residence's serious-occurrence report is not marked filed yet."""
+    await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
     incident = await uow.incidents.get(int(timer.incident_id or 0))
     if incident is None or incident.occurrence_reported_at is not None:
         return
@@ -400,6 +403,7 @@ async def remind_occurrence(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) 
 
 async def occurrence_overdue(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
     """Timer: the deadline passed and nobody marked the report filed: tell the coordinator."""
+    await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
     incident = await uow.incidents.get(int(timer.incident_id or 0))
     if incident is None or incident.occurrence_reported_at is not None:
         return

@@ -211,6 +211,7 @@ async def view(ctx: ServiceContext, *, telegram_id: int, code: str) -> ViewOutco
     wanted = normalise_code(code)
     async with ctx.uow() as uow:
         member = await access.require_command(uow, telegram_id=telegram_id, command="incident")
+        await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
         incident = await uow.incidents.get_by_code(wanted) if len(wanted) <= 20 else None
         if incident is not None and await _may_see(
             uow, ctx, member, incident, await _held(uow, member)
@@ -243,6 +244,7 @@ async def open_from_list(
     """A code pressed in /incidents: checked again, since the incident may have moved on."""
     if not may_use(actor.role, "incident"):
         raise NotAllowed(f"{actor.role} may not use /incident")
+    await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
     incident = await uow.incidents.get(incident_id)
     if incident is None or not await _may_see(uow, ctx, actor, incident, await _held(uow, actor)):
         raise StaleAction("the incident is closed or no longer yours to see")

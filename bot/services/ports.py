@@ -161,6 +161,15 @@ class ActionRepo(Protocol):
 
 
 class TimelineRepo(Protocol):
+    async def serialize(self) -> None:
+        """Wait for, then hold until commit, the lock every timeline write takes.
+
+        A use case that reads an incident and then queues messages about it takes this
+        first: /found (which writes the timeline before pulling messages back) then either
+        sees those messages or finishes first, so they see the incident closed. On SQLite
+        every write transaction is already serialized (BEGIN IMMEDIATE)."""
+        ...
+
     async def append(self, event: Event, *, at: datetime) -> RecordedEvent: ...
     def iterate(self) -> AsyncIterator[RecordedEvent]: ...
     async def list_for_subject(self, subject_type: str, subject_id: str) -> list[RecordedEvent]: ...

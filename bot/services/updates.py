@@ -214,6 +214,8 @@ async def post(
     via: str,
 ) -> Posted | Refused:
     """Store an update and send it to the people who need it (all checks included)."""
+    await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
+    incident = await uow.incidents.get(incident.id) or incident
     refusal = await _refusal(uow, ctx, actor, incident, text=text, via=via)
     if refusal is not None:
         return await _record_refusal(uow, ctx, actor, incident, refusal, via)
