@@ -53,12 +53,13 @@ def update_card(
     budget: int,
     photo_withheld: bool = False,
     may_confirm: bool = False,
+    show_place: bool = True,
 ) -> str:
     lines = [
         ("From", f"{poster} ({ROLE_NAMES[role]})"),
         ("At", _when(update.created_at, zone)),
         ("Update", update.text or ""),
-        ("Place", place(update)),
+        ("Place", place(update) if show_place else ""),
         ("Photo", "one was attached; your role does not receive photos" if photo_withheld else ""),
     ]
     footer = CONFIDENTIAL
@@ -79,10 +80,12 @@ def sighting_card(
     confirmer: str,
     zone: ZoneInfo,
     at: datetime,
+    *,
+    show_place: bool = True,
 ) -> str:
     lines = [
         ("Seen", _when(update.created_at, zone)),
-        ("Place", place(update)),
+        ("Place", place(update) if show_place else ""),
         ("Reported by", f"{poster} ({ROLE_NAMES[poster_role]}), update #{update.id}"),
         ("Update", update.text or ""),
         ("Confirmed by", f"{confirmer} at {_when(at, zone)}"),

@@ -241,6 +241,8 @@ async def post(
         photo_file_id=(photo_file_id or "")[:200] or None,
     )
     audience = await _audience(uow, incident, update, exclude={actor.id})
+    # Nobody gets an empty update (a bare place, for a role that receives no places).
+    audience = [m for m in audience if _has_content_for(ctx, m, update)]
     for member in audience:
         await _send_update(uow, ctx, incident, update, actor, member)
     if audience and update.has_point:
@@ -280,6 +282,19 @@ async def _audience(
 
 def _sees_photos(ctx: ServiceContext, member: Member) -> bool:
     return AlertField.PHOTO in ctx.alerts.visibility.get(member.role, frozenset())
+
+
+def _has_content_for(ctx: ServiceContext, member: Member, update: IncidentUpdate) -> bool:
+    return bool(
+        update.text
+        or (update.photo_file_id and _sees_photos(ctx, member))
+        or (update.has_point and _sees_places(ctx, member))
+    )
+
+
+def _sees_places(ctx: ServiceContext, member: Member) -> bool:
+    """Places (text and maps) go to the roles that receive an alert's last-seen point."""
+    return AlertField.LAST_SEEN in ctx.alerts.visibility.get(member.role, frozenset())
 
 
 def _may_confirm(member: Member, incident: Incident, update: IncidentUpdate) -> bool:
@@ -322,6 +337,7 @@ async def _send_update(
         budget=1024 if photo else 4096,
         photo_withheld=update.photo_file_id is not None and photo is None,
         may_confirm=may_confirm,
+        show_place=_sees_places(ctx, member),
     )
     common: dict[str, Any] = {
         "protect_content": True,
@@ -345,7 +361,7 @@ async def _send_update(
             member.telegram_id, card, keyboard=keyboard, kind=KIND_UPDATE, ref=ref, **common
         )
     await uow.outbox.add(message, at=now)
-    if update.has_point:
+    if update.has_point and _sees_places(ctx, member):
         title = texts_updates.venue_title(incident, update, sighting=False)
         await uow.outbox.add(_map(member, update, title, KIND_UPDATE_MAP, ref, common), at=now)
 
@@ -630,9 +646,12 @@ async def _announce_sighting(
     if poster.is_active and poster.id != actor.id:
         people = sorted({m.id: m for m in [*people, poster]}.values(), key=lambda m: m.id)
     now = ctx.clock.now()
-    text = texts_updates.sighting_card(
-        incident, update, poster.name, poster.role, actor.name, ctx.zone, now
-    )
+    cards = {
+        shown: texts_updates.sighting_card(
+            incident, update, poster.name, poster.role, actor.name, ctx.zone, now, show_place=shown
+        )
+        for shown in (True, False)
+    }
     ref = f"sighting:{update.id}"
     title = texts_updates.venue_title(incident, update, sighting=True)
     for member in people:
@@ -642,10 +661,15 @@ async def _announce_sighting(
             "recipient_member_id": member.id,
             "incident_id": incident.id,
         }
+        shown = _sees_places(ctx, member)
         await uow.outbox.add(
-            Outgoing.text(member.telegram_id, text, kind=KIND_SIGHTING, ref=ref, **common), at=now
+            Outgoing.text(member.telegram_id, cards[shown], kind=KIND_SIGHTING, ref=ref, **common),
+            at=now,
         )
-        await uow.outbox.add(_map(member, update, title, KIND_SIGHTING_MAP, ref, common), at=now)
+        if shown:
+            await uow.outbox.add(
+                _map(member, update, title, KIND_SIGHTING_MAP, ref, common), at=now
+            )
     return people
 
 
