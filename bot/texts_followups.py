@@ -65,6 +65,13 @@ def police_unchanged(incident: Incident, number: str) -> str:
     return f"Police report {esc(number)} is already recorded for {esc(incident.code)}."
 
 
+def police_exists(incident: Incident, number: str) -> str:
+    return (
+        f"{esc(incident.code)} already has police report {esc(number)}. Nothing was changed. "
+        "If it is wrong, ask a coordinator to correct it with /police."
+    )
+
+
 def police_recorded_notice(incident: Incident, number: str, by: str) -> str:
     return f"Police report number recorded for {esc(incident.code)}: {esc(number)} (by {esc(by)})."
 

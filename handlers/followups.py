@@ -43,6 +43,8 @@ def toast(outcome: FollowupOutcome) -> str:
         return texts_followups.police_recorded(incident, outcome.number or "")
     if outcome.what == "police_unchanged":
         return texts_followups.police_unchanged(incident, outcome.number or "")
+    if outcome.what == "police_exists":
+        return texts_followups.police_exists(incident, outcome.number or "")
     if outcome.what == "status_confirmed" and outcome.every is not None:
         return texts_followups.status_confirmed_toast(incident, outcome.every)
     if outcome.what == "status_review":

@@ -140,8 +140,17 @@ async def _record(
 # Police ----------------------------------------------------------------------------------------
 
 
-def _may_record_police(member: Member, incident: Incident) -> bool:
-    return member.role is Role.POLICE or may_handle(member, incident)
+async def _may_record_police(
+    uow: UnitOfWork, ctx: ServiceContext, member: Member, incident: Incident
+) -> bool:
+    """The youth's residence and coordinators; police officers the alert reached."""
+    if may_handle(member, incident):
+        return True
+    return member.role is Role.POLICE and await tasks.is_recipient(uow, ctx, member, incident)
+
+
+# Who may replace a report number already recorded (a typo, a second report).
+CORRECTORS = (Role.COORDINATOR, Role.ADMIN)
 
 
 async def record_police_report(
@@ -152,12 +161,17 @@ async def record_police_report(
         actor = await access.require_command(uow, telegram_id=telegram_id, command="police")
         clean = clean_report_number(number)
         incident = await uow.incidents.get_by_code(normalise_code(code))
-        if incident is None:
-            raise NotFound("alert")
-        if not _may_record_police(actor, incident):
-            raise NotAllowed("not your residence's alert")
+        # Unknown, closed and someone else's alerts get the same answer.
+        if (
+            incident is None
+            or not incident.is_open
+            or not await _may_record_police(uow, ctx, actor, incident)
+        ):
+            raise NotFound("open alert")
         if incident.police_report_number == clean:
             return FollowupOutcome("police_unchanged", incident, number=clean)
+        if incident.police_report_number and actor.role not in CORRECTORS:
+            return FollowupOutcome("police_exists", incident, number=incident.police_report_number)
         await uow.incidents.record_police_report(incident.id, number=clean)
         await uow.timers.cancel_for_incident(
             incident.id, kinds=(timers.POLICE_REMINDER,), at=ctx.clock.now()

@@ -8,13 +8,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.incidents import IncidentStatus, content_hash, sent_fields
+from bot.domain.membership import OrgKind, Role
 from tests.e2e.conftest import World
+from tests.e2e.test_alert_journey import TORONTO
 from tests.followups.helpers import (
     approve,
     assert_via_outbox,
     at,
     count,
     events,
+    found,
     incident,
     raise_alert,
     received,
@@ -126,3 +129,34 @@ async def test_high_risk_reminds_at_once_the_deadline_follows_the_risk_and_rejec
     await at(world, t0 + 3 * 60 * MINUTE)
     assert count(world, c.sam, f"{REMINDER}: {code}") == 1  # rejected: no more
     assert count(world, c.sam, f"{REMINDER}: {other}") == 2  # the other goes on, once late
+
+
+async def test_who_may_record_a_report_number_and_who_may_correct_it(world: World) -> None:
+    c = await staffed(world)
+    far_police = await world.org(OrgKind.POLICE_SERVICE, "Toronto Police")
+    tim = await world.member("Tim Toronto", Role.POLICE, far_police, area=(*TORONTO, 20))
+    code = await raise_alert(world, c.sam, risk="medium")
+    await approve(world, c.cora, code)
+    unknown = (await world.say(tim, "/police HW-ZZZZZ 1"))[0].text
+
+    # An officer the alert never reached gets the same answer as for an unknown code.
+    [far] = await world.say(tim, f"/police {code} 2026-1")
+    assert far.text == unknown
+    assert (await incident(world, code)).police_report_number is None
+
+    # The officer it reached records it; residence staff cannot overwrite it.
+    [done] = await world.say(c.pat, f"/police {code} 2026-777")
+    assert "Recorded: police report 2026-777" in (done.text or "")
+    [refused] = await world.say(c.sam, f"/police {code} 2026-778")
+    assert "already has police report 2026-777" in (refused.text or "")
+    assert (await incident(world, code)).police_report_number == "2026-777"
+
+    # A coordinator can correct it.
+    [fixed] = await world.say(c.cora, f"/police {code} 2026-778")
+    assert "Recorded: police report 2026-778" in (fixed.text or "")
+    assert (await incident(world, code)).police_report_number == "2026-778"
+
+    # A closed alert is not open to it any more.
+    await found(world, c.sam)
+    [closed] = await world.say(c.cora, f"/police {code} 2026-779")
+    assert closed.text == unknown
