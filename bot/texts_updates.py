@@ -142,9 +142,10 @@ def refused(reason: str, code: str | None, named: str | None) -> str:
             f"There is no active alert {c} that you are taking part in. Nothing was posted. "
             "Check the code on the alert message."
         ),
+        # The same words as "unknown": an outsider learns nothing about which codes exist.
         "not_taking_part": (
-            f"You are not taking part in {c} (it does not reach you), so I can't post an "
-            "update to it. Nothing was posted. Please call the coordinator instead."
+            f"There is no active alert {c} that you are taking part in. Nothing was posted. "
+            "Check the code on the alert message."
         ),
         "wrong_incident": (
             f"This is about {c}, but your update names {n}. Nothing was posted. To post to "

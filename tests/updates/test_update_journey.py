@@ -130,10 +130,12 @@ async def test_replies_post_to_the_alert_they_answer_and_everything_else_is_refu
     assert f"posted to {p.code}" in (fine.text or "")
     assert len(await updates_of(world, p.code)) == 3
 
-    # A member not taking part (Fay is in Toronto) is told clearly; a stranger learns
-    # nothing; neither leaves anything behind.
+    # A member not taking part (Fay is in Toronto) is told clearly, in the same words as
+    # for a code that does not exist; a stranger learns nothing; nothing is left behind.
     [refused] = await world.say(c.fay, f"/update {p.code} I saw her")
-    assert f"You are not taking part in {p.code}" in (refused.text or "")
+    assert f"no active alert {p.code} that you are taking part in" in (refused.text or "")
+    [ghost] = await world.say(c.fay, "/update HW-ZZZZZ I saw her")
+    assert (ghost.text or "").replace("HW-ZZZZZ", p.code) == refused.text
     [generic] = await world.say(c.stranger, f"/update {p.code} I saw her")
     assert generic.text == texts.GENERIC
     [unknown] = await world.say(c.rita, "/update HW-ZZZZZ seen")
