@@ -293,6 +293,8 @@ async def _status_as_sent(uow: UnitOfWork, actor: Member, payload: dict[str, Any
     """The incident, if the check this button came with is still the one to answer."""
     if actor.role not in VETTING_ROLES:
         raise NotAllowed("only coordinators answer status checks")
+    # Two coordinators pressing at once: the second reads the check the first re-armed.
+    await uow.timeline.serialize()
     incident = await uow.incidents.get(int(payload["incident"]))
     if incident is None:
         raise NotFound("incident")
