@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import texts_tasks
 from bot.domain.errors import DomainError
-from bot.services import acknowledgements, tasks
+from bot.services import acknowledgements, task_views, tasks
 from bot.services.acknowledgements import AckOutcome
 from bot.services.context import ServiceContext
 from bot.services.tasks import TaskOutcome
@@ -37,7 +37,7 @@ async def _tasks(ctx: ServiceContext, tid: int, args: list[str]) -> None:
     if len(args) > 1:
         await reply(ctx, tid, texts_tasks.TASKS_USAGE)
         return
-    found = await tasks.overview(ctx, telegram_id=tid, code=args[0] if args else None)
+    found = await task_views.overview(ctx, telegram_id=tid, code=args[0] if args else None)
     if not found:
         await reply(ctx, tid, texts_tasks.NO_ALERTS)
         return
@@ -52,7 +52,7 @@ async def _tasks(ctx: ServiceContext, tid: int, args: list[str]) -> None:
 
 
 async def _mytasks(ctx: ServiceContext, tid: int, _args: list[str]) -> None:
-    held = await tasks.mine(ctx, telegram_id=tid)
+    held = await task_views.mine(ctx, telegram_id=tid)
     if not held:
         await reply(ctx, tid, texts_tasks.NO_MY_TASKS)
         return

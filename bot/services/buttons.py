@@ -29,6 +29,7 @@ from bot.services import (
     members,
     profiles,
     registration,
+    task_views,
     tasks,
     updates,
 )
@@ -88,9 +89,9 @@ VETTING: dict[str, Callable[..., Coroutine[Any, Any, VetOutcome]]] = {
 
 TASKS: dict[str, Callable[..., Coroutine[Any, Any, TaskOutcome]]] = {
     "task.release": tasks.release,
-    "task.done_menu": tasks.done_menu,
+    "task.done_menu": task_views.done_menu,
     "task.complete": tasks.complete,
-    "task.reassign_menu": tasks.reassign_menu,
+    "task.reassign_menu": task_views.reassign_menu,
     "task.reassign": tasks.reassign,
     "task.cancel": tasks.cancel,
 }

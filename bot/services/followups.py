@@ -34,7 +34,7 @@ from bot.domain.incidents import Incident, IncidentStatus, normalise_code
 from bot.domain.membership import VETTING_ROLES, Member, Role
 from bot.domain.outgoing import Button, Keyboard, Outgoing, Priority
 from bot.domain.tasks import TaskStatus
-from bot.services import access, actions, history, tasks, timers, vetting
+from bot.services import access, actions, history, task_access, tasks, timers, vetting
 from bot.services.audiences import coordinators_for, residence_and_coordinators, residence_staff
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
@@ -146,7 +146,7 @@ async def _may_record_police(
     """The youth's residence and coordinators; police officers the alert reached."""
     if may_handle(member, incident):
         return True
-    return member.role is Role.POLICE and await tasks.is_recipient(uow, ctx, member, incident)
+    return member.role is Role.POLICE and await task_access.is_recipient(uow, ctx, member, incident)
 
 
 # Who may replace a report number already recorded (a typo, a second report).
@@ -479,7 +479,7 @@ async def remind_return_interview(uow: UnitOfWork, ctx: ServiceContext, timer: T
         return
     holder = await uow.members.get(task.holder_member_id) if task.holder_member_id else None
     unclaimed = task.status is TaskStatus.OPEN or holder is None or not holder.is_active
-    people = await tasks.audience(uow, ctx, incident, task) if unclaimed else [holder]
+    people = await task_access.audience(uow, ctx, incident, task) if unclaimed else [holder]
     sent = await _send(
         uow,
         ctx,

@@ -35,7 +35,15 @@ from bot.domain.outgoing import Button, Outgoing, Priority
 from bot.domain.tasks import LIVE_STATUSES
 from bot.domain.updates import IncidentUpdate
 from bot.domain.visibility import AlertField
-from bot.services import access, acknowledgements, actions, history, resolution, tasks
+from bot.services import (
+    access,
+    acknowledgements,
+    actions,
+    history,
+    resolution,
+    task_access,
+    task_views,
+)
 from bot.services.context import ServiceContext
 from bot.services.fanout import PURPOSE
 from bot.services.ports import UnitOfWork
@@ -84,7 +92,7 @@ async def _may_see(
         return True
     if incident.status is not IncidentStatus.ACTIVE:
         return False  # never an unvetted alert to anyone outside the residence
-    return incident.id in held or await tasks.is_recipient(uow, ctx, member, incident)
+    return incident.id in held or await task_access.is_recipient(uow, ctx, member, incident)
 
 
 async def visible(uow: UnitOfWork, ctx: ServiceContext, member: Member) -> list[Incident]:
@@ -274,7 +282,7 @@ async def _show(uow: UnitOfWork, ctx: ServiceContext, member: Member, incident: 
         last_seen=AlertField.LAST_SEEN in fields,
         police=member.role in POLICE_ROLES and AlertField.POLICE_REPORT in fields,
         tasks=found,
-        holders=await tasks.holder_names(uow, found),
+        holders=await task_views.holder_names(uow, found),
         seen=seen,
         can_help=can_help,
         not_yet=not_yet,

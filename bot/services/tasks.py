@@ -1,5 +1,8 @@
 """Tasks on an active incident: create (from templates or freely), claim, release,
-note, complete, reassign, cancel, and the lists behind /tasks and /mytasks.
+note, complete, reassign, cancel. The lists behind /tasks and /mytasks and the menus
+are in :mod:`bot.services.task_views`, who may do what in
+:mod:`bot.services.task_access`, what a task tells people in
+:mod:`bot.services.task_notices`.
 
 Follow-up tasks (the return interview, created when the youth is found) outlive the
 search: they stay workable on the resolved incident, and they are offered only to the
@@ -22,10 +25,8 @@ from bot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleAction
 from bot.domain.followups import first_name
 from bot.domain.incidents import Incident, IncidentStatus
 from bot.domain.membership import Member, MemberStatus, Role
-from bot.domain.outgoing import Button, Keyboard, Outgoing, Priority
+from bot.domain.outgoing import Button, Outgoing, Priority
 from bot.domain.tasks import (
-    FOLLOWUP_TEMPLATES,
-    LIVE_STATUSES,
     RETURN_INTERVIEW,
     TITLE_MAX,
     Task,
@@ -35,13 +36,26 @@ from bot.domain.tasks import (
     is_followup,
     templates_for,
 )
-from bot.services import access, actions, audiences, fanout, history, timers
+from bot.services import access, history, timers
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
 from bot.services.ports_alerts import Timer
-from bot.services.resolution import may_handle
+from bot.services.task_access import (
+    active_incident,
+    get_task,
+    incident_of,
+    is_recipient,
+    may_manage,
+    member_name,
+    require_reach,
+)
+from bot.services.task_notices import (
+    announce,
+    holder_controls,
+    message_kind,
+    refresh_announcements,
+)
 
-MANAGERS = (Role.COORDINATOR, Role.ADMIN)
 OUTCOMES = (
     ("found", "Found the youth"),
     ("not_there", "Not there"),
@@ -65,94 +79,6 @@ class TaskOutcome:
     holder_name: str | None = None
     count: int = 0
     choices: list[Button] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentTasks:
-    incident: Incident
-    tasks: list[Task]
-    names: dict[int, str]
-    keyboard: Keyboard = ()
-
-
-# Who may do what ------------------------------------------------------------------------------
-
-
-def _may_manage(member: Member, incident: Incident) -> bool:
-    return member.role in MANAGERS and may_handle(member, incident)
-
-
-async def _active_incident(uow: UnitOfWork, incident_id: int) -> Incident:
-    incident = await uow.incidents.get(incident_id)
-    if incident is None:
-        raise NotFound("incident")
-    if incident.status is not IncidentStatus.ACTIVE:
-        raise StaleAction("the alert is no longer active")
-    return incident
-
-
-async def _incident_of(uow: UnitOfWork, task: Task) -> Incident:
-    """The task's incident, if work on the task can go on: an active alert, or for a
-    follow-up task also a resolved one."""
-    incident = await uow.incidents.get(task.incident_id)
-    if incident is None:
-        raise NotFound("incident")
-    if not _workable(incident, task):
-        raise StaleAction("the alert is no longer active")
-    return incident
-
-
-def _workable(incident: Incident, task: Task) -> bool:
-    if incident.status is IncidentStatus.ACTIVE:
-        return True
-    return is_followup(task) and incident.status is IncidentStatus.RESOLVED
-
-
-async def audience(
-    uow: UnitOfWork, ctx: ServiceContext, incident: Incident, task: Task | None = None
-) -> list[Member]:
-    """Who a task is offered to: everyone the alert reaches; for a follow-up task only
-    the staff of the youth's residence and the coordinators (the search is over)."""
-    if task is None or not is_followup(task):
-        return await fanout.recipients(uow, ctx, incident)
-    return await audiences.residence_and_coordinators(uow, incident)
-
-
-async def is_recipient(
-    uow: UnitOfWork,
-    ctx: ServiceContext,
-    member: Member,
-    incident: Incident,
-    task: Task | None = None,
-) -> bool:
-    return any(m.id == member.id for m in await audience(uow, ctx, incident, task))
-
-
-async def _require_reach(
-    uow: UnitOfWork, ctx: ServiceContext, member: Member, incident: Incident, task: Task
-) -> None:
-    if _may_manage(member, incident) or await is_recipient(uow, ctx, member, incident, task):
-        return
-    raise NotAllowed("not a recipient of this alert")
-
-
-def _kind(task: Task, kind: str) -> str:
-    """Follow-up task messages are not search messages: /found must not pull them back."""
-    return "followup_task" if is_followup(task) else kind
-
-
-async def _task(uow: UnitOfWork, task_id: int) -> Task:
-    task = await uow.tasks.get(task_id)
-    if task is None:
-        raise NotFound("task")
-    return task
-
-
-async def _name(uow: UnitOfWork, member_id: int | None) -> str:
-    if member_id is None:
-        return "nobody"
-    member = await uow.members.get(member_id)
-    return member.name if member else "someone"
 
 
 async def _record(
@@ -181,8 +107,8 @@ async def _record(
 async def add_from_templates(
     uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, incident_id: int
 ) -> TaskOutcome:
-    incident = await _active_incident(uow, incident_id)
-    if not _may_manage(actor, incident):
+    incident = await active_incident(uow, incident_id)
+    if not may_manage(actor, incident):
         raise NotAllowed("only coordinators create tasks")
     if await uow.tasks.list_for_incident(incident.id):
         raise StaleAction("tasks were already added")
@@ -198,8 +124,8 @@ async def add_from_templates(
 async def create(
     uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, incident_id: int, title: str
 ) -> TaskOutcome:
-    incident = await _active_incident(uow, incident_id)
-    if not _may_manage(actor, incident):
+    incident = await active_incident(uow, incident_id)
+    if not may_manage(actor, incident):
         raise NotAllowed("only coordinators create tasks")
     title = " ".join(title.split())
     if not title:
@@ -231,7 +157,7 @@ async def _create(
         due_at=due_at,
     )
     await _record(uow, ctx, "task.created", task, actor, template=t.key)
-    await _announce(uow, ctx, incident, task)
+    await announce(uow, ctx, incident, task)
     if is_followup(task):
         await timers.schedule_return_interview_timers(
             uow, ctx, task_id=task.id, incident_id=incident.id, due_at=due_at or ctx.clock.now()
@@ -257,27 +183,6 @@ async def create_return_interview(
     )
 
 
-async def _announce(uow: UnitOfWork, ctx: ServiceContext, incident: Incident, task: Task) -> None:
-    """Offer the task to everyone it is for (again, when nobody took it)."""
-    claim = await _claim_button(uow, ctx, task)
-    now = ctx.clock.now()
-    for member in await audience(uow, ctx, incident, task):
-        await uow.outbox.add(
-            Outgoing.text(
-                member.telegram_id,
-                texts_tasks.announcement(incident, task, None, ctx.zone),
-                keyboard=((claim,),),
-                protect_content=True,
-                priority=Priority.NOTICE,
-                recipient_member_id=member.id,
-                kind=_kind(task, "task"),
-                ref=f"task:{task.id}",
-                incident_id=incident.id,
-            ),
-            at=now,
-        )
-
-
 async def reannounce(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
     """Timer: still open after 15 minutes, so everyone in reach hears about it again."""
     task = await uow.tasks.get(int(timer.subject_id or 0))
@@ -286,7 +191,7 @@ async def reannounce(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None
     incident = await uow.incidents.get(task.incident_id)
     if incident is None or incident.status is not IncidentStatus.ACTIVE:
         return
-    await _announce(uow, ctx, incident, task)
+    await announce(uow, ctx, incident, task)
     await _record(uow, ctx, "task.reannounced", task, None)
 
 
@@ -303,7 +208,7 @@ async def report_unclaimed(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -
     for manager in await uow.members.list(
         statuses=[MemberStatus.ACTIVE], roles=[Role.COORDINATOR, Role.ADMIN]
     ):
-        if not _may_manage(manager, incident):
+        if not may_manage(manager, incident):
             continue
         await uow.outbox.add(
             Outgoing.text(
@@ -326,114 +231,32 @@ TIMER_HANDLERS: dict[str, timers.Handler] = {
 }
 
 
-async def _claim_button(uow: UnitOfWork, ctx: ServiceContext, task: Task) -> Button:
-    # One token for everyone the task is announced to; the press is re-checked.
-    return await actions.button(
-        uow,
-        ctx,
-        texts_tasks.CLAIM,
-        action="task.claim",
-        payload={"task": task.id},
-        audience_telegram_id=None,
-    )
-
-
-async def _refresh_announcements(
-    uow: UnitOfWork, ctx: ServiceContext, incident: Incident, task: Task
-) -> None:
-    """Edit every delivered announcement of the task to show its current state."""
-    holder = await _name(uow, task.holder_member_id) if task.holder_member_id else None
-    text = texts_tasks.announcement(incident, task, holder, ctx.zone)
-    keyboard: Keyboard = ()
-    if task.status is TaskStatus.OPEN:
-        keyboard = ((await _claim_button(uow, ctx, task),),)
-    now = ctx.clock.now()
-    for sent in await uow.outbox.sent_for_ref(f"task:{task.id}"):
-        if sent.method != "sendMessage":
-            continue
-        await uow.outbox.add(
-            Outgoing.edit_text(
-                sent.chat_id,
-                sent.message_id,
-                text,
-                keyboard=keyboard,
-                incident_id=incident.id,
-                priority=Priority.NOTICE,
-            ),
-            at=now,
-        )
-
-
-async def _holder_controls(
-    uow: UnitOfWork, ctx: ServiceContext, incident: Incident, task: Task, holder: Member
-) -> None:
-    """Tell the (new) holder the task is theirs, with Release and Done buttons."""
-    await uow.outbox.add(
-        Outgoing.text(
-            holder.telegram_id,
-            texts_tasks.yours(incident, task, ctx.zone),
-            keyboard=await controls(uow, ctx, task, holder),
-            protect_content=True,
-            priority=Priority.NOTICE,
-            recipient_member_id=holder.id,
-            kind=_kind(task, "task_holder"),
-            ref=f"task_holder:{task.id}",
-            incident_id=incident.id,
-        ),
-        at=ctx.clock.now(),
-    )
-
-
-async def controls(uow: UnitOfWork, ctx: ServiceContext, task: Task, holder: Member) -> Keyboard:
-    payload = {"task": task.id, "holder": holder.id}
-    return (
-        (
-            await actions.button(
-                uow,
-                ctx,
-                texts_tasks.DONE,
-                action="task.done_menu",
-                payload=payload,
-                audience_telegram_id=holder.telegram_id,
-            ),
-            await actions.button(
-                uow,
-                ctx,
-                texts_tasks.RELEASE,
-                action="task.release",
-                payload=payload,
-                audience_telegram_id=holder.telegram_id,
-            ),
-        ),
-    )
-
-
 # Claiming and holding ------------------------------------------------------------------------
 
 
 async def claim(
     uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, task_id: int
 ) -> TaskOutcome:
-    task = await _task(uow, task_id)
-    incident = await _incident_of(uow, task)
-    await _require_reach(uow, ctx, actor, incident, task)
+    task = await get_task(uow, task_id)
+    incident = await incident_of(uow, task)
+    await require_reach(uow, ctx, actor, incident, task)
     if task.holder_member_id == actor.id and task.status is TaskStatus.CLAIMED:
         return TaskOutcome("claimed", task=task, holder_name=actor.name)
     if not await uow.tasks.claim(task.id, actor.id, ctx.clock.now()):
-        current = await _task(uow, task.id)
+        current = await get_task(uow, task.id)
         if current.status is TaskStatus.CLAIMED:
-            name = await _name(uow, current.holder_member_id)
+            name = await member_name(uow, current.holder_member_id)
             return TaskOutcome("taken", task=current, holder_name=name)
         raise StaleAction(f"task is {current.status}")
-    won = await _task(uow, task.id)
+    won = await get_task(uow, task.id)
     await timers.cancel_task_timers(uow, ctx, task_id=won.id)
     await _record(uow, ctx, "task.claimed", won, actor)
-    await _refresh_announcements(uow, ctx, incident, won)
-    await _holder_controls(uow, ctx, incident, won, actor)
+    await refresh_announcements(uow, ctx, incident, won)
+    await holder_controls(uow, ctx, incident, won, actor)
     return TaskOutcome("claimed", task=won, holder_name=actor.name)
 
 
-def _expect_holder(task: Task, payload: dict[str, Any]) -> None:
+def expect_holder(task: Task, payload: dict[str, Any]) -> None:
     if task.status is not TaskStatus.CLAIMED or task.holder_member_id != int(payload["holder"]):
         raise StaleAction("the task has changed hands")
 
@@ -441,61 +264,40 @@ def _expect_holder(task: Task, payload: dict[str, Any]) -> None:
 async def release(
     uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
 ) -> TaskOutcome:
-    task = await _task(uow, int(payload["task"]))
-    _expect_holder(task, payload)
+    task = await get_task(uow, int(payload["task"]))
+    expect_holder(task, payload)
     if task.holder_member_id != actor.id:
         raise NotAllowed("only the holder can release a task")
     check_transition(task.status, TaskStatus.OPEN)
-    incident = await _incident_of(uow, task)
+    incident = await incident_of(uow, task)
     if not await uow.tasks.release(task.id, actor.id):
         raise StaleAction("the task has changed hands")
-    task = await _task(uow, task.id)
+    task = await get_task(uow, task.id)
     if not is_followup(task):  # a follow-up's own reminders keep running
         await timers.schedule_task_timers(uow, ctx, task_id=task.id, incident_id=incident.id)
     await _record(uow, ctx, "task.released", task, actor)
-    await _refresh_announcements(uow, ctx, incident, task)
+    await refresh_announcements(uow, ctx, incident, task)
     return TaskOutcome("released", task=task)
-
-
-async def done_menu(
-    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
-) -> TaskOutcome:
-    task = await _task(uow, int(payload["task"]))
-    _expect_holder(task, payload)
-    if task.holder_member_id != actor.id:
-        raise NotAllowed("only the holder can complete a task")
-    choices = [
-        await actions.button(
-            uow,
-            ctx,
-            label,
-            action="task.complete",
-            payload={"task": task.id, "holder": actor.id, "outcome": key},
-            audience_telegram_id=actor.telegram_id,
-        )
-        for key, label in OUTCOMES
-    ]
-    return TaskOutcome("outcome_menu", task=task, choices=choices)
 
 
 async def complete(
     uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
 ) -> TaskOutcome:
-    task = await _task(uow, int(payload["task"]))
-    _expect_holder(task, payload)
+    task = await get_task(uow, int(payload["task"]))
+    expect_holder(task, payload)
     if task.holder_member_id != actor.id:
         raise NotAllowed("only the holder can complete a task")
     outcome = str(payload["outcome"])
     if outcome not in OUTCOME_LABELS:
         raise InvalidInput("unknown outcome")
     check_transition(task.status, TaskStatus.DONE)
-    incident = await _incident_of(uow, task)
+    incident = await incident_of(uow, task)
     if not await uow.tasks.complete(task.id, actor.id, outcome=outcome, at=ctx.clock.now()):
         raise StaleAction("the task has changed hands")
-    task = await _task(uow, task.id)
+    task = await get_task(uow, task.id)
     await timers.cancel_return_interview_timers(uow, ctx, task_id=task.id)
     await _record(uow, ctx, "task.completed", task, actor, outcome=outcome)
-    await _refresh_announcements(uow, ctx, incident, task)
+    await refresh_announcements(uow, ctx, incident, task)
     await _tell_managers(uow, ctx, incident, task, actor)
     return TaskOutcome("completed", task=task, holder_name=actor.name)
 
@@ -514,7 +316,7 @@ async def _tell_managers(
             protect_content=True,
             priority=Priority.NOTICE,
             recipient_member_id=approver.id,
-            kind=_kind(task, "task_done"),
+            kind=message_kind(task, "task_done"),
             incident_id=incident.id,
         ),
         at=ctx.clock.now(),
@@ -535,11 +337,11 @@ async def add_note(
         raise InvalidInput(f"keep a note under {NOTE_MAX} characters")
     async with ctx.uow() as uow:
         actor = await access.require_command(uow, telegram_id=telegram_id, command="note")
-        task = await _task(uow, task_id)
+        task = await get_task(uow, task_id)
         incident = await uow.incidents.get(task.incident_id)
         if incident is None:
             raise NotFound("incident")
-        if task.holder_member_id != actor.id and not _may_manage(actor, incident):
+        if task.holder_member_id != actor.id and not may_manage(actor, incident):
             raise NotAllowed("only the holder or a coordinator can add notes")
         if not task.is_live:
             raise StaleAction("the task is closed")
@@ -554,42 +356,13 @@ async def add_note(
 # Managing ------------------------------------------------------------------------------------
 
 
-async def reassign_menu(
-    uow: UnitOfWork, ctx: ServiceContext, *, actor: Member, payload: dict[str, Any]
-) -> TaskOutcome:
-    task = await _task(uow, int(payload["task"]))
-    incident = await _incident_of(uow, task)
-    if not _may_manage(actor, incident):
-        raise NotAllowed("only coordinators reassign tasks")
-    if not task.is_live:
-        raise StaleAction("the task is closed")
-    choices = [
-        await actions.button(
-            uow,
-            ctx,
-            m.name[:40],
-            action="task.reassign",
-            payload={
-                "task": task.id,
-                "member": m.id,
-                "status": task.status.value,
-                "holder": task.holder_member_id,
-            },
-            audience_telegram_id=actor.telegram_id,
-        )
-        for m in await audience(uow, ctx, incident, task)
-        if m.id != task.holder_member_id
-    ]
-    return TaskOutcome("reassign_menu", task=task, choices=choices)
-
-
 async def _as_drawn(
     uow: UnitOfWork, actor: Member, payload: dict[str, Any], verb: str
 ) -> tuple[Task, Incident, TaskStatus, int | None]:
     """A coordinator's button on a task: the task must still be as the button showed it."""
-    task = await _task(uow, int(payload["task"]))
-    incident = await _incident_of(uow, task)
-    if not _may_manage(actor, incident):
+    task = await get_task(uow, int(payload["task"]))
+    incident = await incident_of(uow, task)
+    if not may_manage(actor, incident):
         raise NotAllowed(f"only coordinators {verb} tasks")
     expected_status = TaskStatus(payload["status"])
     expected_holder = payload.get("holder")
@@ -616,10 +389,10 @@ async def reassign(
         at=ctx.clock.now(),
     ):
         raise StaleAction("the task has changed hands")
-    task = await _task(uow, task.id)
+    task = await get_task(uow, task.id)
     await _record(uow, ctx, "task.reassigned", task, actor, to=new.id, previous=expected_holder)
-    await _refresh_announcements(uow, ctx, incident, task)
-    await _holder_controls(uow, ctx, incident, task, new)
+    await refresh_announcements(uow, ctx, incident, task)
+    await holder_controls(uow, ctx, incident, task, new)
     return TaskOutcome("reassigned", task=task, holder_name=new.name)
 
 
@@ -637,144 +410,12 @@ async def cancel(
         at=ctx.clock.now(),
     ):
         raise StaleAction("the task has changed")
-    task = await _task(uow, task.id)
+    task = await get_task(uow, task.id)
     await timers.cancel_task_timers(uow, ctx, task_id=task.id)
     await timers.cancel_return_interview_timers(uow, ctx, task_id=task.id)
     await _record(uow, ctx, "task.cancelled", task, actor)
-    await _refresh_announcements(uow, ctx, incident, task)
+    await refresh_announcements(uow, ctx, incident, task)
     return TaskOutcome("cancelled", task=task)
-
-
-# Lists ---------------------------------------------------------------------------------------
-
-
-async def _incidents_for(uow: UnitOfWork, ctx: ServiceContext, member: Member) -> list[Incident]:
-    out = []
-    for incident in await uow.incidents.list(statuses=[IncidentStatus.ACTIVE]):
-        if may_handle(member, incident) or await is_recipient(uow, ctx, member, incident):
-            out.append(incident)
-    return out + await _resolved_with_followups(uow, ctx, member)
-
-
-async def _resolved_with_followups(
-    uow: UnitOfWork, ctx: ServiceContext, member: Member
-) -> list[Incident]:
-    """Resolved incidents with a live follow-up task this member may work on."""
-    out: dict[int, Incident] = {}
-    for task in await uow.tasks.list_live_with_templates(sorted(FOLLOWUP_TEMPLATES)):
-        if task.incident_id in out:
-            continue
-        incident = await uow.incidents.get(task.incident_id)
-        if incident is None or incident.status is not IncidentStatus.RESOLVED:
-            continue
-        if may_handle(member, incident) or await is_recipient(uow, ctx, member, incident, task):
-            out[incident.id] = incident
-    return list(out.values())
-
-
-def _shown(incident: Incident, found: list[Task]) -> list[Task]:
-    """A resolved incident lists only its follow-up tasks: the search ones are over."""
-    if incident.status is IncidentStatus.ACTIVE:
-        return found
-    return [t for t in found if is_followup(t)]
-
-
-async def _pick(
-    uow: UnitOfWork, ctx: ServiceContext, member: Member, code: str | None
-) -> list[Incident]:
-    incidents = await _incidents_for(uow, ctx, member)
-    if code is None:
-        return incidents
-    wanted = code.strip().upper()
-    found = [i for i in incidents if i.code == wanted]
-    if not found:
-        raise NotFound("active alert")
-    return found
-
-
-async def overview(
-    ctx: ServiceContext, *, telegram_id: int, code: str | None = None
-) -> list[IncidentTasks]:
-    """/tasks: each active incident this member can see, with its tasks and holders."""
-    async with ctx.uow() as uow:
-        member = await access.require_command(uow, telegram_id=telegram_id, command="tasks")
-        out = []
-        for incident in await _pick(uow, ctx, member, code):
-            found = _shown(incident, await uow.tasks.list_for_incident(incident.id))
-            names = await holder_names(uow, found)
-            keyboard: Keyboard = ()
-            if _may_manage(member, incident):
-                keyboard = await _manager_keyboard(uow, ctx, member, incident, found)
-            out.append(IncidentTasks(incident, found, names, keyboard))
-        await uow.commit()
-    return out
-
-
-async def holder_names(uow: UnitOfWork, found: list[Task]) -> dict[int, str]:
-    """The name of each task's holder (or of the last one, for a finished task)."""
-    return {
-        t.holder_member_id: await _name(uow, t.holder_member_id)
-        for t in found
-        if t.holder_member_id is not None
-    }
-
-
-async def _manager_keyboard(
-    uow: UnitOfWork, ctx: ServiceContext, member: Member, incident: Incident, found: list[Task]
-) -> Keyboard:
-    if not found:
-        return (
-            (
-                await actions.button(
-                    uow,
-                    ctx,
-                    texts_tasks.FROM_TEMPLATES,
-                    action="task.templates",
-                    payload={"incident": incident.id},
-                    audience_telegram_id=member.telegram_id,
-                ),
-            ),
-        )
-    rows: list[tuple[Button, ...]] = []
-    for task in found:
-        if not task.is_live:
-            continue
-        seen = {"task": task.id, "status": task.status.value, "holder": task.holder_member_id}
-        rows.append(
-            (
-                await actions.button(
-                    uow,
-                    ctx,
-                    f"Reassign #{task.id}",
-                    action="task.reassign_menu",
-                    payload=seen,
-                    audience_telegram_id=member.telegram_id,
-                ),
-                await actions.button(
-                    uow,
-                    ctx,
-                    f"Cancel #{task.id}",
-                    action="task.cancel",
-                    payload=seen,
-                    audience_telegram_id=member.telegram_id,
-                ),
-            )
-        )
-    return tuple(rows)
-
-
-async def mine(ctx: ServiceContext, *, telegram_id: int) -> list[tuple[Task, Incident, Keyboard]]:
-    """/mytasks: the tasks this member holds now, each with its Done and Release buttons."""
-    async with ctx.uow() as uow:
-        member = await access.require_command(uow, telegram_id=telegram_id, command="mytasks")
-        out = []
-        for task in await uow.tasks.list_for_holder(member.id, statuses=list(LIVE_STATUSES)):
-            incident = await uow.incidents.get(task.incident_id)
-            if incident is None or not _workable(incident, task):
-                continue
-            out.append((task, incident, await controls(uow, ctx, task, member)))
-        await uow.commit()
-    return out
 
 
 async def start_new(ctx: ServiceContext, *, telegram_id: int, args: list[str]) -> TaskOutcome:
@@ -784,7 +425,7 @@ async def start_new(ctx: ServiceContext, *, telegram_id: int, args: list[str]) -
         mine_ = [
             i
             for i in await uow.incidents.list(statuses=[IncidentStatus.ACTIVE])
-            if _may_manage(member, i)
+            if may_manage(member, i)
         ]
         by_code = {i.code: i for i in mine_}
         if args and args[0].upper() in by_code:
