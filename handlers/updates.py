@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandl
 
 from bot import texts, texts_updates
 from bot.domain.errors import DomainError
-from bot.services import updates
+from bot.services import update_forms
 from bot.services.context import ServiceContext
 from bot.services.updates import Posted, Refused, SightingOutcome
 from handlers import forms as form_handlers
@@ -33,7 +33,7 @@ async def _post_reply(ctx: ServiceContext, message: Message) -> Posted | Refused
     if replied is None or user is None:
         return None
     location = message.location
-    return await updates.post_reply(
+    return await update_forms.post_reply(
         ctx,
         telegram_id=user.id,
         chat_id=message.chat_id,
@@ -55,7 +55,7 @@ def _command(ctx: ServiceContext) -> Callback:
             if posted is not None:
                 await reply(ctx, user.id, form_handlers.update_text(posted))
                 return
-            started = await updates.start_update(
+            started = await update_forms.start_update(
                 ctx, telegram_id=user.id, args=list(context.args or [])
             )
         except DomainError as error:

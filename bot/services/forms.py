@@ -106,13 +106,13 @@ def registry() -> Registry:
     """The form kinds Homeward knows, built on first use (not at import)."""
     global _default
     if _default is None:
-        from bot.services import alerts, profiles, updates
+        from bot.services import alerts, profiles, update_forms
 
         built = Registry()
         for behaviour in (
             *alerts.form_behaviours(),
             *profiles.form_behaviours(),
-            *updates.form_behaviours(),
+            *update_forms.form_behaviours(),
         ):
             built.add(behaviour)
         _default = built

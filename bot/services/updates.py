@@ -1,12 +1,13 @@
 """Updates on an active incident, and the sightings coordinators confirm.
 
-Anyone taking part in an incident (:func:`takes_part`) can post an update with
-``/update`` (a short form) or by replying to one of the bot's messages about it:
-text, optionally a place and a photo. It goes, with ``protect_content``, to the
-incident's coordinators, its task holders and, when it has a place, the active
-members whose own area covers that place; never to the poster, each person once.
-A place is sent as a venue or a location right after the text, so clients draw
-the map.
+Anyone taking part in an incident
+(:func:`bot.services.update_audience.takes_part`) can post an update with ``/update``
+(a short form) or by replying to one of the bot's messages about it (both in
+:mod:`bot.services.update_forms`): text, optionally a place and a photo. It goes,
+with ``protect_content``, to the incident's coordinators, its task holders and, when
+it has a place, the active members whose own area covers that place; never to the
+poster, each person once. A place is sent as a venue or a location right after the
+text, so clients draw the map.
 
 A coordinator who neither posted the update nor raised the alert can confirm an
 update with a place as a sighting: in one transaction the update is marked, the
@@ -20,14 +21,12 @@ and are recorded without the refused content.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bot import texts_updates
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleAction
-from bot.domain.forms import FormSpec, Step, StepKind, clean_text
+from bot.domain.forms import clean_text
 from bot.domain.geo import validate_optional_point
 from bot.domain.incidents import (
     Incident,
@@ -36,11 +35,9 @@ from bot.domain.incidents import (
     content_hash,
     sent_fields,
 )
-from bot.domain.membership import VETTING_ROLES, Member, MemberStatus, Role
+from bot.domain.membership import VETTING_ROLES, Member
 from bot.domain.outgoing import Keyboard, Outgoing, Priority
-from bot.domain.tasks import TaskStatus
 from bot.domain.updates import (
-    CODE_PATTERN,
     KIND_SIGHTING,
     KIND_SIGHTING_MAP,
     KIND_UPDATE,
@@ -50,12 +47,16 @@ from bot.domain.updates import (
     IncidentUpdate,
     codes_named,
 )
-from bot.domain.visibility import AlertField
-from bot.services import access, actions, fanout, history, maps
+from bot.services import actions, fanout, history, maps
 from bot.services.context import ServiceContext
-from bot.services.forms import FormBehaviour, FormPrompt
 from bot.services.ports import UnitOfWork
-from bot.services.resolution import may_handle
+from bot.services.update_audience import (
+    has_content_for,
+    sees_photos,
+    sees_places,
+    takes_part,
+    update_recipients,
+)
 
 COMMAND = "update"
 CONFIRM_ACTION = "update.confirm"
@@ -89,71 +90,10 @@ class SightingOutcome:
     newly_alerted: int = 0
 
 
-# Who takes part, and who hears ----------------------------------------------------------------
+# Refusing --------------------------------------------------------------------------------------
 
 
-async def coordinators(uow: UnitOfWork, incident: Incident) -> list[Member]:
-    """The coordinator whose approval is current, and the coordinators whose own area
-    covers the incident's point; every active coordinator and administrator if none."""
-    found: dict[int, Member] = {}
-    approver = await uow.members.incident_approver(incident.id)
-    if approver is not None and approver.is_active:
-        found[approver.id] = approver
-    if incident.has_point:
-        for m in await uow.reach.members_near(
-            latitude=incident.latitude or 0.0,
-            longitude=incident.longitude or 0.0,
-            radius_km=0.0,
-            roles=[Role.COORDINATOR],
-        ):
-            found[m.id] = m
-    if not found:
-        for m in await uow.members.list(statuses=[MemberStatus.ACTIVE], roles=list(VETTING_ROLES)):
-            found[m.id] = m
-    return sorted(found.values(), key=lambda m: m.id)
-
-
-async def task_holders(uow: UnitOfWork, incident: Incident) -> list[Member]:
-    """Active members holding one of the incident's tasks now."""
-    found: dict[int, Member] = {}
-    for task in await uow.tasks.list_for_incident(incident.id):
-        if task.status is not TaskStatus.CLAIMED or task.holder_member_id is None:
-            continue
-        holder = await uow.members.get(task.holder_member_id)
-        if holder is not None and holder.is_active:
-            found[holder.id] = holder
-    return sorted(found.values(), key=lambda m: m.id)
-
-
-async def takes_part(
-    uow: UnitOfWork, ctx: ServiceContext, member: Member, incident: Incident
-) -> bool:
-    """Coordinators, administrators and the youth's residence staff; once the alert has
-    been approved, also the people it was sent to or reaches now, and task holders."""
-    if not member.is_active:
-        return False
-    if may_handle(member, incident):
-        return True
-    if incident.approved_version is None:
-        return False  # never sent: nobody else knows of it
-    if any(m.id == member.id for m in await task_holders(uow, incident)):
-        return True
-    if member.id in await uow.outbox.recipients_of(incident.id, kinds=("alert",)):
-        return True
-    return any(m.id == member.id for m in await fanout.recipients(uow, ctx, incident))
-
-
-async def active_incidents_for(
-    uow: UnitOfWork, ctx: ServiceContext, member: Member
-) -> list[Incident]:
-    return [
-        i
-        for i in await uow.incidents.list(statuses=[IncidentStatus.ACTIVE])
-        if await takes_part(uow, ctx, member, i)
-    ]
-
-
-async def _refusal(
+async def refusal_for(
     uow: UnitOfWork,
     ctx: ServiceContext,
     member: Member,
@@ -175,7 +115,7 @@ async def _refusal(
     return None
 
 
-async def _record_refusal(
+async def record_refusal(
     uow: UnitOfWork,
     ctx: ServiceContext,
     member: Member,
@@ -216,20 +156,18 @@ async def post(
     """Store an update and send it to the people who need it (all checks included)."""
     await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
     incident = await uow.incidents.get(incident.id) or incident
-    refusal = await _refusal(uow, ctx, actor, incident, text=text, via=via)
+    refusal = await refusal_for(uow, ctx, actor, incident, text=text, via=via)
     if refusal is not None:
-        return await _record_refusal(uow, ctx, actor, incident, refusal, via)
+        return await record_refusal(uow, ctx, actor, incident, refusal, via)
     typed = text is not None and text.strip() != ""
     cleaned = clean_text(text, TEXT_MAX) if text is not None and typed else None
     if typed and cleaned is None:  # too long, or control characters
-        return await _record_refusal(
+        return await record_refusal(
             uow, ctx, actor, incident, Refused("text_shape", incident.code), via
         )
     validate_optional_point(latitude, longitude)
     if cleaned is None and latitude is None and photo_file_id is None:
-        return await _record_refusal(
-            uow, ctx, actor, incident, Refused("empty", incident.code), via
-        )
+        return await record_refusal(uow, ctx, actor, incident, Refused("empty", incident.code), via)
     update = await uow.incident_updates.add(
         incident_id=incident.id,
         member_id=actor.id,
@@ -240,9 +178,9 @@ async def post(
         location_label=(location_label or "")[:LABEL_MAX] or None,
         photo_file_id=(photo_file_id or "")[:200] or None,
     )
-    audience = await _audience(uow, incident, update, exclude={actor.id})
+    audience = await update_recipients(uow, incident, update, exclude={actor.id})
     # Nobody gets an empty update (a bare place, for a role that receives no places).
-    audience = [m for m in audience if _has_content_for(ctx, m, update)]
+    audience = [m for m in audience if has_content_for(ctx, m, update)]
     for member in audience:
         await _send_update(uow, ctx, incident, update, actor, member)
     if audience and update.has_point:
@@ -265,38 +203,6 @@ async def post(
     return Posted(incident, update, len(audience))
 
 
-async def _audience(
-    uow: UnitOfWork, incident: Incident, update: IncidentUpdate, *, exclude: set[int]
-) -> list[Member]:
-    """Coordinators, task holders and members whose area covers the update's place."""
-    found = {m.id: m for m in await coordinators(uow, incident)}
-    for m in await task_holders(uow, incident):
-        found[m.id] = m
-    if update.has_point:
-        for m in await uow.reach.members_near(
-            latitude=update.latitude or 0.0, longitude=update.longitude or 0.0, radius_km=0.0
-        ):
-            found.setdefault(m.id, m)
-    return sorted((m for m in found.values() if m.id not in exclude), key=lambda m: m.id)
-
-
-def _sees_photos(ctx: ServiceContext, member: Member) -> bool:
-    return AlertField.PHOTO in ctx.alerts.visibility.get(member.role, frozenset())
-
-
-def _has_content_for(ctx: ServiceContext, member: Member, update: IncidentUpdate) -> bool:
-    return bool(
-        update.text
-        or (update.photo_file_id and _sees_photos(ctx, member))
-        or (update.has_point and _sees_places(ctx, member))
-    )
-
-
-def _sees_places(ctx: ServiceContext, member: Member) -> bool:
-    """Places (text and maps) go to the roles that receive an alert's last-seen point."""
-    return AlertField.LAST_SEEN in ctx.alerts.visibility.get(member.role, frozenset())
-
-
 def _may_confirm(member: Member, incident: Incident, update: IncidentUpdate) -> bool:
     return (
         update.has_point
@@ -315,7 +221,7 @@ async def _send_update(
     member: Member,
 ) -> None:
     now = ctx.clock.now()
-    photo = update.photo_file_id if _sees_photos(ctx, member) else None
+    photo = update.photo_file_id if sees_photos(ctx, member) else None
     may_confirm = _may_confirm(member, incident, update)
     keyboard: Keyboard = ()
     if may_confirm:
@@ -337,7 +243,7 @@ async def _send_update(
         budget=1024 if photo else 4096,
         photo_withheld=update.photo_file_id is not None and photo is None,
         may_confirm=may_confirm,
-        show_place=_sees_places(ctx, member),
+        show_place=sees_places(ctx, member),
     )
     common: dict[str, Any] = {
         "protect_content": True,
@@ -361,7 +267,7 @@ async def _send_update(
             member.telegram_id, card, keyboard=keyboard, kind=KIND_UPDATE, ref=ref, **common
         )
     await uow.outbox.add(message, at=now)
-    if update.has_point and _sees_places(ctx, member):
+    if update.has_point and sees_places(ctx, member):
         title = texts_updates.venue_title(incident, update, sighting=False)
         await uow.outbox.add(_map(member, update, title, KIND_UPDATE_MAP, ref, common), at=now)
 
@@ -383,164 +289,6 @@ def _map(
             **common,
         )
     return Outgoing.location(member.telegram_id, latitude, longitude, kind=kind, ref=ref, **common)
-
-
-# Replies to the bot's messages ----------------------------------------------------------------
-
-_COMMAND = re.compile(r"\s*/([A-Za-z0-9_]+)(?:@[A-Za-z0-9_]+)?(?:\s+|$)")
-_LEADING_CODE = re.compile(r"(" + CODE_PATTERN.pattern + r")(?:\s+|$)", re.IGNORECASE)
-
-
-async def post_reply(
-    ctx: ServiceContext,
-    *,
-    telegram_id: int,
-    chat_id: int,
-    replied_message_id: int,
-    text: str | None,
-    latitude: float | None = None,
-    longitude: float | None = None,
-    photo_file_id: str | None = None,
-) -> Posted | Refused | None:
-    """A reply to one of the bot's messages about an incident posts an update to THAT
-    incident. None when the replied-to message is not about an incident (or the reply
-    is some other command): the caller treats it as an ordinary message."""
-    command = _COMMAND.match(text or "")
-    if command is not None and command.group(1).lower() != COMMAND:
-        return None  # another command: not an update
-    body = text[command.end() :] if text is not None and command is not None else text
-    named: str | None = None
-    leading = _LEADING_CODE.match(body or "") if command is not None else None
-    if body is not None and leading is not None:
-        named, body = leading.group(1).upper(), body[leading.end() :]
-    async with ctx.uow() as uow:
-        member = await access.require_command(uow, telegram_id=telegram_id, command=COMMAND)
-        incident_id = await uow.outbox.message_incident(chat_id, replied_message_id)
-        if incident_id is None:
-            return None
-        incident = await uow.incidents.get(incident_id)
-        if incident is None:
-            return None
-        if named is not None and named != incident.code:
-            result: Posted | Refused = await _record_refusal(
-                uow, ctx, member, incident, Refused("wrong_incident", incident.code, named), "reply"
-            )
-        else:
-            result = await post(
-                uow,
-                ctx,
-                actor=member,
-                incident=incident,
-                text=body,
-                latitude=latitude,
-                longitude=longitude,
-                photo_file_id=photo_file_id,
-                via="reply",
-            )
-        await uow.commit()
-    return result
-
-
-# /update: a short form -------------------------------------------------------------------------
-
-
-def _no_address(data: Mapping[str, Any]) -> bool:
-    return (data.get("location") or {}).get("source") != "address"
-
-
-UPDATE_STEPS = (
-    Step("incident", StepKind.CHOICE, skip_if=lambda d: d.get("incident") is not None),
-    Step("text", StepKind.TEXT, max_len=TEXT_MAX, skip_if=lambda d: d.get("text") is not None),
-    Step("location", StepKind.LOCATION, optional=True),
-    Step("location_confirm", StepKind.YES_NO, skip_if=_no_address),
-    Step("photo", StepKind.PHOTO, optional=True),
-    Step("review", StepKind.CHOICE, choices=(("post", "Post the update"),)),
-)
-
-
-class PostUpdate(FormBehaviour):
-    kind = "update.post"
-    spec = FormSpec(kind, UPDATE_STEPS)
-
-    async def choices(
-        self,
-        uow: UnitOfWork,
-        ctx: ServiceContext,
-        member: Member,
-        step: Step,
-        data: dict[str, Any],
-    ) -> list[tuple[str, str]]:
-        if step.key == "incident":
-            return [(str(i.id), i.code) for i in await active_incidents_for(uow, ctx, member)]
-        return list(step.choices)
-
-    def after_step(self, data: dict[str, Any], step: Step, ctx: ServiceContext) -> str | None:
-        if step.key == "location_confirm" and data.get("location_confirm") is False:
-            data["location"] = None
-            return "location"
-        return None
-
-    async def complete(
-        self, uow: UnitOfWork, ctx: ServiceContext, member: Member, data: dict[str, Any]
-    ) -> Posted | Refused:
-        incident = await uow.incidents.get(int(data["incident"]))
-        if incident is None:
-            raise NotFound("incident")
-        place = data.get("location") or {}
-        return await post(
-            uow,
-            ctx,
-            actor=member,
-            incident=incident,
-            text=data.get("text"),
-            latitude=place.get("latitude"),
-            longitude=place.get("longitude"),
-            location_label=place.get("label"),
-            photo_file_id=data.get("photo"),
-            via="command",
-        )
-
-
-async def start_update(
-    ctx: ServiceContext, *, telegram_id: int, args: list[str]
-) -> FormPrompt | Refused:
-    """/update [CODE] [text]: the form, for the named alert or the member's only one."""
-    from bot.services import forms
-
-    words = list(args)
-    async with ctx.uow() as uow:
-        member = await access.require_command(uow, telegram_id=telegram_id, command=COMMAND)
-        data: dict[str, Any] = {}
-        text = " ".join(words[1:] if words and CODE_PATTERN.fullmatch(words[0]) else words)
-        if words and CODE_PATTERN.fullmatch(words[0]):
-            code = words[0].upper()
-            incident = await uow.incidents.get_by_code(code)
-            if incident is None:
-                return Refused("unknown", code)  # nothing to record: no such incident
-            refusal = await _refusal(uow, ctx, member, incident, text=text, via="command")
-            if refusal is not None:
-                await _record_refusal(uow, ctx, member, incident, refusal, "command")
-                await uow.commit()
-                return refusal
-            data["incident"] = str(incident.id)
-        else:
-            mine = await active_incidents_for(uow, ctx, member)
-            if not mine:
-                return Refused("none")
-            if len(mine) == 1:
-                data["incident"] = str(mine[0].id)
-        cleaned = clean_text(text, TEXT_MAX) if text.strip() else None
-        if cleaned is not None and not cleaned.startswith("/"):
-            data["text"] = cleaned
-        reply = await forms.begin(uow, ctx, member=member, kind=PostUpdate.kind, data=data)
-        await uow.commit()
-    if not isinstance(reply, FormPrompt):
-        raise InvalidInput("the update form could not start")
-    return reply
-
-
-def form_behaviours() -> list[FormBehaviour]:
-    return [PostUpdate()]
 
 
 # Confirming a sighting -------------------------------------------------------------------------
@@ -642,7 +390,7 @@ async def _announce_sighting(
     poster = await uow.members.get(update.member_id)
     if poster is None:
         raise NotFound("member")
-    people = await _audience(uow, incident, update, exclude={actor.id})
+    people = await update_recipients(uow, incident, update, exclude={actor.id})
     if poster.is_active and poster.id != actor.id:
         people = sorted({m.id: m for m in [*people, poster]}.values(), key=lambda m: m.id)
     now = ctx.clock.now()
@@ -661,7 +409,7 @@ async def _announce_sighting(
             "recipient_member_id": member.id,
             "incident_id": incident.id,
         }
-        shown = _sees_places(ctx, member)
+        shown = sees_places(ctx, member)
         await uow.outbox.add(
             Outgoing.text(member.telegram_id, cards[shown], kind=KIND_SIGHTING, ref=ref, **common),
             at=now,
