@@ -7,17 +7,16 @@ READ COMMITTED alike.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import CursorResult, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.domain import drills
 from bot.domain.membership import (
     Group,
     Invite,
@@ -29,9 +28,7 @@ from bot.domain.membership import (
     Role,
     ServiceArea,
 )
-from bot.domain.outgoing import Outgoing
-from bot.domain.timeline import GENESIS, Event, RecordedEvent, event_hash
-from bot.services.ports import ActionRecord, SentMessage
+from bot.services.ports import ActionRecord
 from storage.models import (
     AccessAttemptRow,
     ActionRow,
@@ -40,9 +37,7 @@ from storage.models import (
     InviteRow,
     MemberRow,
     OrganisationRow,
-    OutboxRow,
     ReplySlotRow,
-    TimelineRow,
 )
 
 _DRILL_CACHE = "homeward.drill_incidents"
@@ -475,216 +470,6 @@ class SqlActions:
 
     async def purge_expired(self, now: datetime) -> int:
         result = await self.s.execute(delete(ActionRow).where(ActionRow.expires_at <= now))
-        return _rowcount(result)
-
-
-def to_recorded(row: TimelineRow) -> RecordedEvent:
-    return RecordedEvent(
-        id=row.id,
-        at=row.at,
-        event=Event(
-            action=row.action,
-            subject_type=row.subject_type,
-            subject_id=row.subject_id,
-            actor_member_id=row.actor_member_id,
-            actor_telegram_id=row.actor_telegram_id,
-            incident_id=row.incident_id,
-            details=dict(row.details or {}),
-        ),
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-    )
-
-
-TIMELINE_LOCK_KEY = 0x484F4D45  # "HOME": serialises chain appends on PostgreSQL
-
-
-class SqlTimeline:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
-
-    async def serialize(self) -> None:
-        if self.s.get_bind().dialect.name == "postgresql":
-            await self.s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": TIMELINE_LOCK_KEY})
-
-    async def append(self, event: Event, *, at: datetime) -> RecordedEvent:
-        await self.serialize()
-        prev = (
-            await self.s.execute(select(TimelineRow.hash).order_by(TimelineRow.id.desc()).limit(1))
-        ).scalar_one_or_none() or GENESIS
-        row = TimelineRow(
-            at=at,
-            action=event.action,
-            subject_type=event.subject_type,
-            subject_id=event.subject_id,
-            actor_member_id=event.actor_member_id,
-            actor_telegram_id=event.actor_telegram_id,
-            incident_id=event.incident_id,
-            details=event.details,
-            prev_hash=prev,
-            hash=event_hash(prev, at, event),
-        )
-        self.s.add(row)
-        await self.s.flush()
-        return to_recorded(row)
-
-    async def iterate(self) -> AsyncIterator[RecordedEvent]:
-        result = await self.s.stream_scalars(select(TimelineRow).order_by(TimelineRow.id))
-        async for row in result:
-            yield to_recorded(row)
-
-    async def list_for_subject(self, subject_type: str, subject_id: str) -> list[RecordedEvent]:
-        rows = (
-            await self.s.execute(
-                select(TimelineRow)
-                .where(
-                    TimelineRow.subject_type == subject_type, TimelineRow.subject_id == subject_id
-                )
-                .order_by(TimelineRow.id)
-            )
-        ).scalars()
-        return [to_recorded(r) for r in rows]
-
-
-class SqlOutbox:
-    """The write side of the outbox, used by services inside their transaction."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
-        self.added = 0
-
-    async def add(self, message: Outgoing, *, at: datetime) -> int:
-        # The one place every message passes: a drill's messages all say DRILL first.
-        if message.incident_id is not None and await incident_is_drill(self.s, message.incident_id):
-            message = drills.marked(message)
-        row = OutboxRow(
-            created_at=at,
-            chat_id=message.chat_id,
-            method=message.method,
-            params=message.params,
-            priority=int(message.priority),
-            kind=message.kind,
-            ref=message.ref,
-            recipient_member_id=message.recipient_member_id,
-            incident_id=message.incident_id,
-            status="pending",
-            attempts=0,
-            not_before=None,
-            delivery_uncertain=False,
-        )
-        self.s.add(row)
-        await self.s.flush()
-        self.added += 1
-        return row.id
-
-    async def sent_for_ref(self, ref: str) -> list[SentMessage]:
-        return await self._sent(OutboxRow.ref == ref)
-
-    async def sent_for_incident(
-        self, incident_id: int, *, kinds: Sequence[str]
-    ) -> list[SentMessage]:
-        return await self._sent(
-            OutboxRow.incident_id == incident_id, OutboxRow.kind.in_(list(kinds))
-        )
-
-    async def _sent(self, *conditions: Any) -> list[SentMessage]:
-        rows = (
-            await self.s.execute(
-                select(
-                    OutboxRow.id,
-                    OutboxRow.chat_id,
-                    OutboxRow.message_id,
-                    OutboxRow.sent_at,
-                    OutboxRow.method,
-                    OutboxRow.recipient_member_id,
-                )
-                .where(
-                    *conditions,
-                    OutboxRow.status == "sent",
-                    OutboxRow.message_id.is_not(None),
-                )
-                .order_by(OutboxRow.id)
-            )
-        ).all()
-        return [SentMessage(r[0], r[1], int(r[2] or 0), r[3], r[4], r[5]) for r in rows]
-
-    async def message_incident(self, chat_id: int, message_id: int) -> int | None:
-        """The incident a message the bot sent into this chat was about, if any."""
-        return (
-            await self.s.execute(
-                select(OutboxRow.incident_id)
-                .where(
-                    OutboxRow.chat_id == chat_id,
-                    OutboxRow.message_id == message_id,
-                    OutboxRow.status == "sent",
-                    OutboxRow.incident_id.is_not(None),
-                )
-                .order_by(OutboxRow.id)
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-
-    async def recipients_of(self, incident_id: int, *, kinds: Sequence[str]) -> set[int]:
-        """Members with a message of these kinds for the incident, sent or still queued."""
-        rows = await self.s.execute(
-            select(OutboxRow.recipient_member_id)
-            .where(
-                OutboxRow.incident_id == incident_id,
-                OutboxRow.kind.in_(list(kinds)),
-                OutboxRow.status.in_(["pending", "sending", "sent"]),
-                OutboxRow.recipient_member_id.is_not(None),
-            )
-            .distinct()
-        )
-        return {int(r) for r in rows.scalars() if r is not None}
-
-    async def unsent_for_incident(self, incident_id: int, *, kinds: Sequence[str]) -> int:
-        count = await self.s.scalar(
-            select(func.count(OutboxRow.id)).where(
-                OutboxRow.incident_id == incident_id,
-                OutboxRow.kind.in_(list(kinds)),
-                OutboxRow.status.in_(["pending", "sending"]),
-            )
-        )
-        return int(count or 0)
-
-    async def relabel(self, outbox_ids: Sequence[int], *, kind: str) -> int:
-        if not outbox_ids:
-            return 0
-        result = await self.s.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id.in_(list(outbox_ids)))
-            .values(kind=kind)
-            .execution_options(synchronize_session=False)
-        )
-        return _rowcount(result)
-
-    async def cancel_for_incident(self, incident_id: int, *, kinds: Sequence[str]) -> int:
-        result = await self.s.execute(
-            update(OutboxRow)
-            .where(
-                OutboxRow.incident_id == incident_id,
-                OutboxRow.kind.in_(list(kinds)),
-                OutboxRow.status == "pending",
-            )
-            .values(status="cancelled")
-            .execution_options(synchronize_session=False)
-        )
-        return _rowcount(result)
-
-    async def cancel_pending(
-        self, *, ref: str | None = None, recipient_member_id: int | None = None
-    ) -> int:
-        query = update(OutboxRow).where(OutboxRow.status == "pending")
-        if ref is not None:
-            query = query.where(OutboxRow.ref == ref)
-        if recipient_member_id is not None:
-            query = query.where(OutboxRow.recipient_member_id == recipient_member_id)
-        if ref is None and recipient_member_id is None:
-            raise ValueError("cancel_pending needs a ref or a recipient")
-        result = await self.s.execute(
-            query.values(status="cancelled").execution_options(synchronize_session=False)
-        )
         return _rowcount(result)
 
 

@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.alerts_repo import SqlForms, SqlIncidents, SqlReach, SqlYouth
+from storage.outbox_repo import SqlOutbox
 from storage.repositories import (
     SqlActions,
     SqlAttempts,
@@ -16,10 +17,9 @@ from storage.repositories import (
     SqlInvites,
     SqlMembers,
     SqlOrganisations,
-    SqlOutbox,
-    SqlTimeline,
 )
 from storage.tasks_repo import SqlAcknowledgements, SqlTasks
+from storage.timeline_repo import SqlTimeline
 from storage.timers_repo import SqlTimers
 from storage.updates_repo import SqlIncidentUpdates
 
