@@ -135,13 +135,11 @@ class Outgoing:
         incident_id: int | None = None,
     ) -> Outgoing:
         """A map pin: the client draws the map."""
-        params: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
-        if protect_content:
-            params["protect_content"] = True
-        return cls(
+        return cls._map_pin(
             "sendLocation",
             chat_id,
-            params,
+            {"latitude": latitude, "longitude": longitude},
+            protect_content=protect_content,
             priority=priority,
             recipient_member_id=recipient_member_id,
             kind=kind,
@@ -168,16 +166,36 @@ class Outgoing:
         """A named place on a map (plain-text title and address, no HTML)."""
         if not title.strip() or not address.strip():
             raise ValueError("a venue needs a title and an address")
-        params: dict[str, Any] = {
-            "latitude": latitude,
-            "longitude": longitude,
-            "title": title,
-            "address": address,
-        }
+        return cls._map_pin(
+            "sendVenue",
+            chat_id,
+            {"latitude": latitude, "longitude": longitude, "title": title, "address": address},
+            protect_content=protect_content,
+            priority=priority,
+            recipient_member_id=recipient_member_id,
+            kind=kind,
+            ref=ref,
+            incident_id=incident_id,
+        )
+
+    @classmethod
+    def _map_pin(
+        cls,
+        method: str,
+        chat_id: int,
+        params: dict[str, Any],
+        *,
+        protect_content: bool,
+        priority: Priority,
+        recipient_member_id: int | None,
+        kind: str,
+        ref: str | None,
+        incident_id: int | None,
+    ) -> Outgoing:
         if protect_content:
             params["protect_content"] = True
         return cls(
-            "sendVenue",
+            method,
             chat_id,
             params,
             priority=priority,
