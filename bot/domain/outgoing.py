@@ -179,6 +179,37 @@ class Outgoing:
         )
 
     @classmethod
+    def pin(
+        cls,
+        chat_id: int,
+        latitude: float,
+        longitude: float,
+        *,
+        title: str,
+        label: str | None,
+        protect_content: bool = False,
+        priority: Priority = Priority.NOTICE,
+        recipient_member_id: int | None = None,
+        kind: str = "notice",
+        ref: str | None = None,
+        incident_id: int | None = None,
+    ) -> Outgoing:
+        """A venue when the place has a name (``label``), otherwise a plain location."""
+        common: dict[str, Any] = {
+            "protect_content": protect_content,
+            "priority": priority,
+            "recipient_member_id": recipient_member_id,
+            "kind": kind,
+            "ref": ref,
+            "incident_id": incident_id,
+        }
+        if label and label.strip():
+            return cls.venue(
+                chat_id, latitude, longitude, title=title, address=label[:200], **common
+            )
+        return cls.location(chat_id, latitude, longitude, **common)
+
+    @classmethod
     def _map_pin(
         cls,
         method: str,

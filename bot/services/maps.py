@@ -35,30 +35,17 @@ def alert_pin(incident: Incident, *, chat_id: int, member_id: int, title: str) -
     if incident.latitude is None or incident.longitude is None:
         return None
     # After every card of the batch (REPLY comes after ALERT): the card matters first.
-    priority, kind, ref = Priority.REPLY, KIND_ALERT_MAP, f"alert:{incident.id}"
-    if incident.location_label and incident.location_label.strip():
-        return Outgoing.venue(
-            chat_id,
-            incident.latitude,
-            incident.longitude,
-            title=title,
-            address=incident.location_label[:200],
-            protect_content=True,
-            priority=priority,
-            recipient_member_id=member_id,
-            kind=kind,
-            ref=ref,
-            incident_id=incident.id,
-        )
-    return Outgoing.location(
+    return Outgoing.pin(
         chat_id,
         incident.latitude,
         incident.longitude,
+        title=title,
+        label=incident.location_label,
         protect_content=True,
-        priority=priority,
+        priority=Priority.REPLY,
         recipient_member_id=member_id,
-        kind=kind,
-        ref=ref,
+        kind=KIND_ALERT_MAP,
+        ref=f"alert:{incident.id}",
         incident_id=incident.id,
     )
 

@@ -276,19 +276,16 @@ def _map(
     member: Member, update: IncidentUpdate, title: str, kind: str, ref: str, common: dict[str, Any]
 ) -> Outgoing:
     """A venue when the place has a name, otherwise a plain location."""
-    latitude, longitude = update.latitude or 0.0, update.longitude or 0.0
-    if update.location_label:
-        return Outgoing.venue(
-            member.telegram_id,
-            latitude,
-            longitude,
-            title=title,
-            address=update.location_label,
-            kind=kind,
-            ref=ref,
-            **common,
-        )
-    return Outgoing.location(member.telegram_id, latitude, longitude, kind=kind, ref=ref, **common)
+    return Outgoing.pin(
+        member.telegram_id,
+        update.latitude or 0.0,
+        update.longitude or 0.0,
+        title=title,
+        label=update.location_label,
+        kind=kind,
+        ref=ref,
+        **common,
+    )
 
 
 # Confirming a sighting -------------------------------------------------------------------------
