@@ -34,7 +34,7 @@ from bot.domain.incidents import Incident, IncidentStatus, normalise_code
 from bot.domain.membership import VETTING_ROLES, Member, Role
 from bot.domain.outgoing import Button, Keyboard, Outgoing, Priority
 from bot.domain.tasks import TaskStatus
-from bot.services import access, actions, history, task_access, tasks, timers, vetting
+from bot.services import access, actions, history, outbox, task_access, tasks, timers, vetting
 from bot.services.audiences import coordinators_for, residence_and_coordinators, residence_staff
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
@@ -107,14 +107,7 @@ async def _settle(
     uow: UnitOfWork, ctx: ServiceContext, incident: Incident, ref: str, text: str
 ) -> None:
     """Replace every delivered copy of a question (and its buttons) with how it ended."""
-    await uow.outbox.cancel_pending(ref=ref)
-    now = ctx.clock.now()
-    for sent in await uow.outbox.sent_for_ref(ref):
-        if sent.method == "sendMessage":
-            await uow.outbox.add(
-                Outgoing.edit_text(sent.chat_id, sent.message_id, text, incident_id=incident.id),
-                at=now,
-            )
+    await outbox.settle(uow, ctx, ref=ref, note=text, incident_id=incident.id)
 
 
 async def _record(

@@ -19,7 +19,7 @@ from bot.domain.membership import (
     check_transition,
 )
 from bot.domain.outgoing import Outgoing, Priority
-from bot.services import access, history, menus
+from bot.services import access, history, menus, outbox
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
 from bot.services.registration import clean_name
@@ -64,9 +64,7 @@ async def decide_registration(
     )
     now = ctx.clock.now()
     decided = texts.vet_card_decided(member, decision, actor)
-    for sent in await uow.outbox.sent_for_ref(f"reg:{member.id}"):
-        await uow.outbox.add(Outgoing.edit_text(sent.chat_id, sent.message_id, decided), at=now)
-    await uow.outbox.cancel_pending(ref=f"reg:{member.id}")
+    await outbox.settle(uow, ctx, ref=f"reg:{member.id}", note=decided)
     if approve:
         fresh = await uow.members.get(member.id) or member
         await uow.outbox.add(

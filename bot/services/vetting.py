@@ -28,7 +28,7 @@ from bot.domain.incidents import (
 from bot.domain.membership import VETTING_ROLES, Member, MemberStatus, Role
 from bot.domain.outgoing import Button, Outgoing, Priority
 from bot.domain.reach import REACH_CHOICES_KM, covers
-from bot.services import actions, drill_cleanup, fanout, history, timers
+from bot.services import actions, drill_cleanup, fanout, history, outbox, timers
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
 
@@ -130,18 +130,7 @@ async def send_vetting_cards(
 
 async def _settle_cards(uow: UnitOfWork, ctx: ServiceContext, incident_id: int, note: str) -> None:
     """Replace every vetting card (and its photo) with a short note: details come out."""
-    now = ctx.clock.now()
-    await uow.outbox.cancel_pending(ref=f"vet:{incident_id}")
-    for sent in await uow.outbox.sent_for_ref(f"vet:{incident_id}"):
-        if sent.method == "sendPhoto":
-            await uow.outbox.add(
-                Outgoing.delete(sent.chat_id, sent.message_id, incident_id=incident_id), at=now
-            )
-        else:
-            await uow.outbox.add(
-                Outgoing.edit_text(sent.chat_id, sent.message_id, note, incident_id=incident_id),
-                at=now,
-            )
+    await outbox.settle(uow, ctx, ref=f"vet:{incident_id}", note=note, incident_id=incident_id)
 
 
 async def _load_for_vetting(uow: UnitOfWork, *, actor: Member, payload: dict[str, Any]) -> Incident:
