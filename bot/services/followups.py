@@ -194,8 +194,7 @@ async def record_police_report(
 
 async def remind_police(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
     """Timer: no report number by the deadline, so remind, and arm the next reminder."""
-    await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
-    incident = await uow.incidents.get(int(timer.incident_id or 0))
+    incident = await history.incident_to_write(uow, int(timer.incident_id or 0))
     if incident is None or not incident.is_open or incident.police_report_number:
         return
     seq = int(timer.payload.get("seq", 1))
@@ -228,8 +227,7 @@ async def remind_police(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> N
 async def check_status(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
     """Timer: ask the coordinator to confirm the risk and reach; arm the next check
     whether or not anyone answers. Back at vetting, the vetting card asks instead."""
-    await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
-    incident = await uow.incidents.get(int(timer.incident_id or 0))
+    incident = await history.incident_to_write(uow, int(timer.incident_id or 0))
     if incident is None or not incident.is_open:
         return
     seq = int(timer.payload.get("seq", 1))
@@ -287,8 +285,7 @@ async def _status_as_sent(uow: UnitOfWork, actor: Member, payload: dict[str, Any
     if actor.role not in VETTING_ROLES:
         raise NotAllowed("only coordinators answer status checks")
     # Two coordinators pressing at once: the second reads the check the first re-armed.
-    await uow.timeline.serialize()
-    incident = await uow.incidents.get(int(payload["incident"]))
+    incident = await history.incident_to_write(uow, int(payload["incident"]))
     if incident is None:
         raise NotFound("incident")
     if incident.status is not IncidentStatus.ACTIVE or incident.version != payload["version"]:
@@ -371,8 +368,7 @@ def _deadline(timer: Timer, incident: Incident, ctx: ServiceContext) -> datetime
 
 async def remind_occurrence(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
     """Timer: the residence's serious-occurrence report is not marked filed yet."""
-    await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
-    incident = await uow.incidents.get(int(timer.incident_id or 0))
+    incident = await history.incident_to_write(uow, int(timer.incident_id or 0))
     if incident is None or incident.occurrence_reported_at is not None:
         return
     deadline = _deadline(timer, incident, ctx)
@@ -412,8 +408,7 @@ async def remind_occurrence(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) 
 
 async def occurrence_overdue(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
     """Timer: the deadline passed and nobody marked the report filed: tell the coordinator."""
-    await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
-    incident = await uow.incidents.get(int(timer.incident_id or 0))
+    incident = await history.incident_to_write(uow, int(timer.incident_id or 0))
     if incident is None or incident.occurrence_reported_at is not None:
         return
     sent = await _send(

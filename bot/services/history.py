@@ -7,10 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.domain.incidents import Incident
 from bot.domain.membership import Member
 from bot.domain.timeline import ChainProblem, Event, RecordedEvent, verify_chain
 from bot.services.context import ServiceContext
 from bot.services.ports import UnitOfWork
+
+
+async def incident_to_write(uow: UnitOfWork, incident_id: int) -> Incident | None:
+    """The incident, read under the timeline's lock (see ``TimelineRepo.serialize``): for a
+    use case that queues messages about it, so /found either sees those messages or has
+    already closed it."""
+    await uow.timeline.serialize()
+    return await uow.incidents.get(incident_id)
 
 
 async def record(

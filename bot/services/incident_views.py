@@ -252,8 +252,7 @@ async def open_from_list(
     """A code pressed in /incidents: checked again, since the incident may have moved on."""
     if not may_use(actor.role, "incident"):
         raise NotAllowed(f"{actor.role} may not use /incident")
-    await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
-    incident = await uow.incidents.get(incident_id)
+    incident = await history.incident_to_write(uow, incident_id)
     if incident is None or not await _may_see(uow, ctx, actor, incident, await _held(uow, actor)):
         raise StaleAction("the incident is closed or no longer yours to see")
     await _show(uow, ctx, actor, incident)

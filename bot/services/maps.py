@@ -69,8 +69,7 @@ async def expire(uow: UnitOfWork, ctx: ServiceContext, timer: Timer) -> None:
     come back for any pin sent later (a slow send, an outage) or not sent yet."""
     if timer.incident_id is None:
         return
-    await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
-    incident = await uow.incidents.get(timer.incident_id)
+    incident = await history.incident_to_write(uow, timer.incident_id)
     if incident is None or not incident.is_open:
         return  # /found (or a rejection) already pulled everything back
     now = ctx.clock.now()

@@ -154,8 +154,7 @@ async def post(
     via: str,
 ) -> Posted | Refused:
     """Store an update and send it to the people who need it (all checks included)."""
-    await uow.timeline.serialize()  # see TimelineRepo.serialize: never after /found
-    incident = await uow.incidents.get(incident.id) or incident
+    incident = await history.incident_to_write(uow, incident.id) or incident
     refusal = await refusal_for(uow, ctx, actor, incident, text=text, via=via)
     if refusal is not None:
         return await record_refusal(uow, ctx, actor, incident, refusal, via)
