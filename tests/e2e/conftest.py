@@ -51,6 +51,7 @@ class World:
         self.hw = quiet_scheduler(build_app(settings, clock=self.clock))
         self._first_update_id = self.emu.state.next_update_id
         await self.hw.start()
+        await first_tick(self.hw)
 
     # People ----------------------------------------------------------------------------
     def person(self, name: str, username: str | None = None) -> Person:
@@ -240,6 +241,12 @@ def quiet_scheduler(homeward: Homeward) -> Homeward:
     return homeward
 
 
+async def first_tick(homeward: Homeward) -> None:
+    """Wait for the start-up tick, so that it cannot land in the middle of a conversation
+    (a timer armed by the test's first steps, due at once, would fire inside it)."""
+    await asyncio.wait_for(homeward.scheduler.wait_until(lambda s: s.ticks >= 1), TIMEOUT)
+
+
 def button_data(message: EmuMessage, label: str) -> str:
     markup = message.reply_markup or {}
     for row in markup.get("inline_keyboard", []):
@@ -299,6 +306,7 @@ async def world(
     )
     homeward = quiet_scheduler(build_app(settings, clock=clock))
     await homeward.start()
+    await first_tick(homeward)
     world = World(emulator, homeward, clock)
     try:
         yield world
